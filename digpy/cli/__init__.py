@@ -1,0 +1,90 @@
+"""The ``digpy`` command. Subcommands are imported only when invoked, so ``digpy --help``
+stays fast (no SQLAlchemy, no engine at start-up).
+
+Exit codes (documented in docs/cli.md): 0 success; 1 a task or a check failed;
+2 a usage error or a definition error (bad .dig, bad option, unknown attempt).
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from collections.abc import Sequence
+
+import click
+
+from digpy import __version__
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+
+# name -> "module:attribute"; each module holds one click command.
+COMMANDS: dict[str, str] = {
+    "check": "digpy.cli.check:check",
+    "eval": "digpy.cli.eval:eval_command",
+    "run": "digpy.cli.run:run",
+    "retry": "digpy.cli.retry:retry",
+    "secrets": "digpy.cli.secrets:secrets",
+}
+
+HELP = """digpy runs Digdag-style .dig workflows locally or on a schedule.
+
+\b
+Examples:
+  digpy check examples/hello          validate a project and print its task trees
+  digpy run hello --project examples/hello
+  digpy eval '${moment(session_time).format("YYYYMMDD")}' --session 2016-01-30
+"""
+
+
+class LazyGroup(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        target = COMMANDS.get(cmd_name)
+        if target is None:
+            return None
+        module_name, attr = target.split(":")
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name == module_name:
+                return None  # a command not built yet
+            raise
+        command: click.Command = getattr(module, attr)
+        return command
+
+
+@click.group(cls=LazyGroup, help=HELP, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="digpy")
+def cli() -> None:
+    pass
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI and return the exit code (tests call this in-process)."""
+    from digpy.errors import ConfigError, ConfigErrors, DigpyError
+
+    try:
+        rv = cli.main(args=list(argv) if argv is not None else None, standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("Aborted.", err=True)
+        return 130
+    except click.ClickException as exc:
+        exc.show()
+        return EXIT_USAGE if exc.exit_code == 2 else exc.exit_code
+    except click.exceptions.Exit as exc:
+        return int(exc.exit_code)
+    except (ConfigError, ConfigErrors) as exc:
+        click.echo(f"error: {exc}", err=True)
+        return EXIT_USAGE
+    except DigpyError as exc:
+        click.echo(f"error: {exc}", err=True)
+        return EXIT_FAILED
+    return int(rv or 0)
+
+
+def entry() -> None:
+    sys.exit(main())

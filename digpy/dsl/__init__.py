@@ -1,0 +1,1 @@
+"""The pure front end: ``.dig`` text -> immutable workflow model. No database, no clock."""

@@ -1,0 +1,1 @@
+"""digpy's built-in operators, registered through the ``digpy.operators`` entry points."""

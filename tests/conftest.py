@@ -1,0 +1,28 @@
+"""Shared fixtures. Time is injected (FakeClock); databases are real (SQLite files, and
+PostgreSQL when DIGPY_TEST_POSTGRES_URL is set, as .ci/run does)."""
+
+from __future__ import annotations
+
+import os
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from digpy.clock import FakeClock
+
+REPO = Path(__file__).resolve().parent.parent
+DATA = Path(__file__).resolve().parent / "data"
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock(datetime(2016, 1, 30, 0, 0, tzinfo=UTC))
+
+
+@pytest.fixture
+def postgres_url() -> str:
+    url = os.environ.get("DIGPY_TEST_POSTGRES_URL")
+    if not url:
+        pytest.skip("DIGPY_TEST_POSTGRES_URL is not set (.ci/run sets it)")
+    return url
