@@ -1,0 +1,1 @@
+SELECT COUNT(*) AS cnt FROM daily_orders WHERE quantity <= 0
