@@ -1,0 +1,84 @@
+"""`digpy check` end to end, in process: exit codes, the tree, schedules, errors, --json."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from digpy.cli import main
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def write(folder: Path, name: str, text: str) -> Path:
+    path = folder / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_check_prints_the_task_tree_of_a_valid_project_and_exits_0(capsys) -> None:
+    code = main(["check", str(REPO / "examples" / "hello")])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "Workflow hello" in out
+    assert "+say_hello  echo>" in out
+    assert "Exports: greeting=Hello" in out
+    assert "1 workflow(s) valid." in out
+
+
+def test_check_lists_every_error_with_its_location_and_exits_1(tmp_path: Path, capsys) -> None:
+    write(tmp_path, "one.dig", "+a:\n  sh>: echo a\n  +b:\n    echo>: b\n")
+    write(tmp_path, "two.dig", "timezone: UTC\nschedul:\n  daily>: 07:00:00\n+a:\n  echo>: a\n")
+    code = main(["check", str(tmp_path)])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert "one.dig:" in err and "subtasks" in err
+    assert "two.dig:2" in err and "schedule" in err  # did-you-mean for the misspelt key
+    assert "2 error(s)." in err
+
+
+def test_check_shows_the_first_session_and_the_next_three_runs(tmp_path: Path, capsys) -> None:
+    write(tmp_path, "daily.dig",
+          "timezone: Asia/Tokyo\nschedule:\n  daily>: 07:00:00\n+a:\n  echo>: a\n")
+    code = main(["check", str(tmp_path), "--now", "2026-01-01T12:00:00+09:00"])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "Schedule: daily>: 07:00:00" in out
+    assert "first session: 2026-01-02T00:00:00+09:00  (runs at 2026-01-02T07:00:00+09:00)" in out
+    assert ("next runs: 2026-01-03T07:00:00+09:00, 2026-01-04T07:00:00+09:00, "
+            "2026-01-05T07:00:00+09:00") in out
+
+
+def test_check_json_describes_tasks_edges_and_errors(tmp_path: Path, capsys) -> None:
+    write(tmp_path, "wf.dig",
+          "_export:\n  x: 1\n+p:\n  _parallel: true\n  +a:\n    echo>: a\n  +b:\n    echo>: b\n"
+          "+c:\n  sh>: echo c\n")
+    code = main(["check", str(tmp_path), "--json"])
+    report = json.loads(capsys.readouterr().out)
+    assert code == 0 and report["valid"] is True
+    (wf,) = report["workflows"]
+    tasks = {t["full_name"]: t for t in wf["tasks"]}
+    assert list(tasks) == ["+wf", "+wf+p", "+wf+p+a", "+wf+p+b", "+wf+c"]
+    assert tasks["+wf+p+b"]["upstreams"] == []
+    assert tasks["+wf+c"]["upstreams"] == ["+wf+p"]
+    assert tasks["+wf+c"]["operator"] == "sh"
+    assert wf["export"] == {"x": 1}
+
+
+def test_check_accepts_a_single_dig_file(tmp_path: Path, capsys) -> None:
+    write(tmp_path, "good.dig", "+a:\n  echo>: a\n")
+    write(tmp_path, "bad.dig", "+a:\n  sh>: x\n  echo>: y\n")
+    assert main(["check", str(tmp_path / "good.dig")]) == 0
+    assert "Workflow good" in capsys.readouterr().out
+
+
+def test_check_of_a_missing_folder_is_a_usage_error(tmp_path: Path, capsys) -> None:
+    assert main(["check", str(tmp_path / "nope")]) == 2
+    assert "does not exist" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("example", sorted(p.name for p in (REPO / "examples").iterdir()))
+def test_every_example_project_checks_clean(example: str, capsys) -> None:
+    assert main(["check", str(REPO / "examples" / example)]) == 0, capsys.readouterr().err
