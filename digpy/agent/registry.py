@@ -64,10 +64,10 @@ class OperatorRegistry:
         name = type_name.removesuffix(">")
         found = self._operators.get(name)
         if found is None:
-            close = did_you_mean(name, self._operators)
-            raise ConfigError(
-                f"Unknown operator '{name}>'", suggestions=[f"{c}>" for c in close]
-            )
+            # Compared with the arrow, as written in .dig files: "sj>" is close to "sh>"
+            # while the bare two-letter names are below the similarity cutoff.
+            close = did_you_mean(f"{name}>", [f"{n}>" for n in self._operators])
+            raise ConfigError(f"Unknown operator '{name}>'", suggestions=close)
         return found
 
     def names(self) -> list[str]:
