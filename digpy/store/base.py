@@ -1,0 +1,262 @@
+"""The store contract: what the engine may ask of persistence, and nothing else.
+
+The engine sees only these ABCs. Every write happens inside ``Store.write()`` (one
+transaction: commit on a clean exit, rollback on an exception), so a transition and its
+side effects (inserted children, params, flags) are never half-written. Every task state
+change is a compare-and-set (``TaskRepo.transition``): losing a race is a normal ``False``.
+
+Backends: ``store.sql`` implements this for SQLite (one process drives attempts; WAL,
+``BEGIN IMMEDIATE``) and PostgreSQL. One contract test suite (tests/store) runs against both.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Mapping, Sequence
+from contextlib import AbstractContextManager
+from datetime import datetime
+from typing import Any
+
+from digpy.errors import StoreError
+from digpy.model.records import (
+    Attempt,
+    NewAttempt,
+    NewTask,
+    NewWorkflowDefinition,
+    Project,
+    ResumingTask,
+    Revision,
+    Session,
+    Task,
+    WorkflowDefinition,
+)
+from digpy.model.states import AttemptStatus, TaskFlags, TaskState
+
+
+class StoreLocked(StoreError):
+    """Another process holds the store (a running ``digpy run`` or daemon)."""
+
+
+class ProjectRepo(ABC):
+    @abstractmethod
+    def put_project(self, name: str, path: str, *, now: datetime) -> Project:
+        """Return the project called ``name``, creating it (idempotent). An existing
+        project's ``path`` is updated to ``path``."""
+
+    @abstractmethod
+    def get_project(self, project_id: int) -> Project:
+        """:raises NotFound: no such project."""
+
+    @abstractmethod
+    def find_project(self, name: str) -> Project | None:
+        """The project called ``name``, or None."""
+
+    @abstractmethod
+    def put_revision(
+        self,
+        project_id: int,
+        *,
+        name: str,
+        hash: str,
+        workflows: Sequence[NewWorkflowDefinition],
+        default_params: Mapping[str, Any],
+        now: datetime,
+    ) -> Revision:
+        """Store a revision with its workflow definitions.
+
+        Idempotent by content: when the project already has a revision with this ``hash``,
+        that revision is returned unchanged. :raises Conflict: ``name`` is taken by a
+        revision with a different hash."""
+
+    @abstractmethod
+    def latest_revision(self, project_id: int) -> Revision | None:
+        """The newest revision of the project (highest id), or None."""
+
+    @abstractmethod
+    def list_definitions(self, revision_id: int) -> list[WorkflowDefinition]:
+        """The workflow definitions of a revision, ordered by name."""
+
+    @abstractmethod
+    def get_definition(self, definition_id: int) -> WorkflowDefinition:
+        """:raises NotFound: no such workflow definition."""
+
+    @abstractmethod
+    def get_revision(self, revision_id: int) -> Revision:
+        """:raises NotFound: no such revision."""
+
+
+class SessionRepo(ABC):
+    @abstractmethod
+    def put_session(
+        self,
+        project_id: int,
+        workflow_name: str,
+        session_time: datetime,
+        *,
+        uuid: str,
+        now: datetime,
+    ) -> Session:
+        """Return the session (project, workflow, session_time), creating it with ``uuid``
+        when missing. Idempotent and safe under concurrency: the triple is unique, so two
+        callers always get the same row (and the first caller's uuid)."""
+
+    @abstractmethod
+    def get_session(self, session_id: int) -> Session:
+        """:raises NotFound: no such session."""
+
+    @abstractmethod
+    def find_session(
+        self, project_id: int, workflow_name: str, session_time: datetime
+    ) -> Session | None:
+        """The session for the triple, or None."""
+
+
+class AttemptRepo(ABC):
+    @abstractmethod
+    def insert_attempt(self, new: NewAttempt) -> Attempt:
+        """Insert an attempt with the next ``index`` (1, 2, ...) of its session and make it
+        the session's last attempt. Status starts as ``running``.
+
+        :raises Conflict: the session already has an attempt named ``new.name``."""
+
+    @abstractmethod
+    def get_attempt(self, attempt_id: int) -> Attempt:
+        """The attempt joined with its session. :raises NotFound: no such attempt."""
+
+    @abstractmethod
+    def find_attempt(self, session_id: int, name: str) -> Attempt | None:
+        """The attempt of the session with this name, or None."""
+
+    @abstractmethod
+    def list_attempts(self, session_id: int) -> list[Attempt]:
+        """Every attempt of the session, oldest first (by index)."""
+
+    @abstractmethod
+    def list_running_attempts(self, project_id: int | None = None) -> list[Attempt]:
+        """Attempts not yet finished, oldest first, optionally of one project."""
+
+    @abstractmethod
+    def finish_attempt(
+        self,
+        attempt_id: int,
+        status: AttemptStatus,
+        *,
+        now: datetime,
+        result: Mapping[str, Any] | None = None,
+        error: Mapping[str, Any] | None = None,
+    ) -> bool:
+        """Mark a running attempt done with ``status`` (not ``running``). Returns False when
+        the attempt was already finished (nothing changes)."""
+
+    @abstractmethod
+    def request_cancel(self, attempt_id: int) -> bool:
+        """Kill (spec §3.10): set ``cancel_requested`` on the attempt and the
+        CANCEL_REQUESTED flag on every task of it that is not done. Returns False when the
+        attempt is already finished or already being killed.
+
+        :raises NotFound: no such attempt."""
+
+    @abstractmethod
+    def put_resuming_tasks(self, attempt_id: int, items: Sequence[ResumingTask]) -> None:
+        """Remember dynamic tasks to reuse when their generator regenerates them."""
+
+    @abstractmethod
+    def list_resuming_tasks(self, attempt_id: int) -> list[ResumingTask]:
+        """What ``put_resuming_tasks`` stored, in insertion order."""
+
+
+class TaskRepo(ABC):
+    @abstractmethod
+    def insert_tasks(self, attempt_id: int, new_tasks: Sequence[NewTask]) -> list[Task]:
+        """Insert ``new_tasks`` in order and return them as stored, in the same order, with
+        increasing ids. ``parent_ref``/``upstream_refs`` must point at earlier entries of
+        the batch. A task with ``output`` gets its export/store params, reset keys,
+        subtask config and report from it."""
+
+    @abstractmethod
+    def list_tasks(self, attempt_id: int) -> list[Task]:
+        """Every task of the attempt, ordered by id (creation order)."""
+
+    @abstractmethod
+    def get_task(self, task_id: int) -> Task:
+        """:raises NotFound: no such task."""
+
+    @abstractmethod
+    def count_tasks(self, attempt_id: int) -> int:
+        """How many task rows the attempt has (old rows of group retries included)."""
+
+    @abstractmethod
+    def transition(
+        self,
+        task_id: int,
+        before: TaskState,
+        after: TaskState,
+        *,
+        add_flags: TaskFlags = TaskFlags.NONE,
+        remove_flags: TaskFlags = TaskFlags.NONE,
+        **fields: Any,
+    ) -> bool:
+        """Compare-and-set: move the task to ``after`` only if it is in ``before``, also
+        writing ``fields`` (names from ``model.records.TASK_UPDATE_FIELDS``) and changing
+        flags bitwise (flags set concurrently by others, e.g. a kill, are kept).
+
+        Returns True when exactly one row changed; False when the task was not in
+        ``before`` (a lost race, not an error). Edges are not checked here: the engine
+        checks ``model.states.ALLOWED``. :raises ValueError: an unknown field name."""
+
+    @abstractmethod
+    def update_flags(
+        self,
+        task_id: int,
+        state: TaskState,
+        *,
+        add: TaskFlags = TaskFlags.NONE,
+        remove: TaskFlags = TaskFlags.NONE,
+    ) -> bool:
+        """Change flags bitwise if the task is still in ``state``; True if it was."""
+
+    @abstractmethod
+    def latest_successes(self, session_id: int, *, before_attempt_id: int) -> list[Task]:
+        """The newest SUCCESS row per full name among the tasks of the session's attempts
+        with an id below ``before_attempt_id``, ordered by full name (local-mode replay)."""
+
+
+class Tx(ABC):
+    """One open transaction, with a repository per aggregate."""
+
+    projects: ProjectRepo
+    sessions: SessionRepo
+    attempts: AttemptRepo
+    tasks: TaskRepo
+
+
+class Store(ABC):
+    """A state store. Open one per process and share it; it is not safe to use one store
+    from several threads at once (digpy's agent keeps store calls on one thread)."""
+
+    @abstractmethod
+    def write(self) -> AbstractContextManager[Tx]:
+        """A write transaction: commits on a clean exit, rolls back on an exception.
+
+        :raises StoreLocked: another process kept the database busy for longer than the
+            busy timeout."""
+
+    @abstractmethod
+    def read(self) -> AbstractContextManager[Tx]:
+        """A read-only transaction (a consistent snapshot); never call write methods in it."""
+
+    @abstractmethod
+    def close(self) -> None:
+        """Release connections and locks. The store is unusable afterwards."""
+
+    @property
+    @abstractmethod
+    def description(self) -> str:
+        """Where the state lives, for messages (a path or a URL without password)."""
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+

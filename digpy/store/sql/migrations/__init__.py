@@ -1,0 +1,1 @@
+"""Alembic migrations, run programmatically by ``store.sql.engine.migrate`` (no alembic.ini)."""

@@ -1,0 +1,174 @@
+"""SQLAlchemy Core tables: the one description of the database.
+
+The Alembic migrations under ``migrations/versions`` create exactly this schema (a test
+compares them); ``HEAD`` names the newest migration so a store can skip Alembic (and its
+import time) when the database is current.
+
+Times are stored as integer milliseconds since the epoch (UTC): portable between SQLite
+and PostgreSQL, cheap to convert, and ordered.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import JSONB
+
+HEAD = "0001"
+
+metadata = sa.MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+# SQLite only auto-increments an INTEGER PRIMARY KEY (the rowid alias).
+Id = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+
+
+def _json(*, nullable: bool = False) -> sa.types.TypeEngine[Any]:
+    return sa.JSON(none_as_null=nullable).with_variant(JSONB(none_as_null=nullable), "postgresql")
+
+
+class Millis(sa.types.TypeDecorator[datetime]):
+    """A timezone-aware UTC ``datetime`` stored as epoch milliseconds."""
+
+    impl = sa.BigInteger
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: sa.Dialect) -> int | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the store; pass an aware UTC time")
+        return round(value.timestamp() * 1000)
+
+    def process_result_value(self, value: int | None, dialect: sa.Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return datetime.fromtimestamp(value / 1000, UTC)
+
+
+projects = sa.Table(
+    "projects",
+    metadata,
+    sa.Column("id", Id, primary_key=True),
+    sa.Column("name", sa.String(255), nullable=False, unique=True),
+    sa.Column("path", sa.Text, nullable=False),
+    sa.Column("created_at", Millis, nullable=False),
+)
+
+revisions = sa.Table(
+    "revisions",
+    metadata,
+    sa.Column("id", Id, primary_key=True),
+    sa.Column("project_id", Id, sa.ForeignKey("projects.id"), nullable=False),
+    sa.Column("name", sa.String(255), nullable=False),
+    sa.Column("hash", sa.String(64), nullable=False),
+    sa.Column("default_params", _json(), nullable=False),
+    sa.Column("created_at", Millis, nullable=False),
+    sa.UniqueConstraint("project_id", "name"),
+    sa.Index(None, "project_id", "hash"),
+)
+
+workflow_definitions = sa.Table(
+    "workflow_definitions",
+    metadata,
+    sa.Column("id", Id, primary_key=True),
+    sa.Column("revision_id", Id, sa.ForeignKey("revisions.id"), nullable=False),
+    sa.Column("project_id", Id, sa.ForeignKey("projects.id"), nullable=False),
+    sa.Column("name", sa.String(255), nullable=False),
+    sa.Column("timezone", sa.String(64), nullable=False),
+    sa.Column("definition", _json(), nullable=False),
+    sa.Column("hash", sa.String(64), nullable=False),
+    sa.UniqueConstraint("revision_id", "name"),
+)
+
+sessions = sa.Table(
+    "sessions",
+    metadata,
+    sa.Column("id", Id, primary_key=True),
+    sa.Column("project_id", Id, sa.ForeignKey("projects.id"), nullable=False),
+    sa.Column("workflow_name", sa.String(255), nullable=False),
+    sa.Column("session_time", Millis, nullable=False),
+    sa.Column("uuid", sa.String(36), nullable=False),
+    sa.Column("last_attempt_id", Id, nullable=True),  # no FK: attempts point back here
+    sa.Column("created_at", Millis, nullable=False),
+    sa.UniqueConstraint("project_id", "workflow_name", "session_time"),
+)
+
+attempts = sa.Table(
+    "attempts",
+    metadata,
+    sa.Column("id", Id, primary_key=True),
+    sa.Column("session_id", Id, sa.ForeignKey("sessions.id"), nullable=False),
+    sa.Column("name", sa.String(255), nullable=False),
+    sa.Column("index", sa.Integer, nullable=False),
+    sa.Column("params", _json(), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("trigger", sa.String(16), nullable=False),
+    sa.Column("who", sa.String(255), nullable=False),
+    sa.Column(
+        "workflow_definition_id", Id, sa.ForeignKey("workflow_definitions.id"), nullable=False
+    ),
+    sa.Column("revision_name", sa.String(255), nullable=False),
+    sa.Column("timezone", sa.String(64), nullable=False),
+    sa.Column("created_at", Millis, nullable=False),
+    sa.Column("finished_at", Millis, nullable=True),
+    sa.Column("cancel_requested", sa.Boolean, nullable=False),
+    sa.Column("task_limit", sa.Integer, nullable=False),
+    sa.Column("result", _json(nullable=True), nullable=True),
+    sa.Column("error", _json(nullable=True), nullable=True),
+    sa.UniqueConstraint("session_id", "name"),
+    sa.Index(None, "status"),
+)
+
+tasks = sa.Table(
+    "tasks",
+    metadata,
+    sa.Column("id", Id, primary_key=True),  # allocated in batches (store.sql.tasks)
+    sa.Column("attempt_id", Id, sa.ForeignKey("attempts.id"), nullable=False),
+    sa.Column("parent_id", Id, nullable=True),
+    sa.Column("full_name", sa.Text, nullable=False),
+    sa.Column("is_group", sa.Boolean, nullable=False),
+    sa.Column("operator", sa.String(64), nullable=True),
+    sa.Column("state", sa.SmallInteger, nullable=False),
+    sa.Column("flags", sa.Integer, nullable=False),
+    sa.Column("upstream_ids", _json(), nullable=False),
+    sa.Column("config", _json(), nullable=False),
+    sa.Column("export_params", _json(), nullable=False),
+    sa.Column("store_params", _json(), nullable=False),
+    sa.Column("reset_keys", _json(), nullable=False),
+    sa.Column("state_params", _json(), nullable=False),
+    sa.Column("subtask_config", _json(nullable=True), nullable=True),
+    sa.Column("report", _json(), nullable=False),
+    sa.Column("error", _json(nullable=True), nullable=True),
+    sa.Column("retry_count", sa.Integer, nullable=False),
+    sa.Column("retry_at", Millis, nullable=True),
+    sa.Column("started_at", Millis, nullable=True),
+    sa.Column("finished_at", Millis, nullable=True),
+    sa.Column("log_path", sa.Text, nullable=True),
+    sa.Index(None, "attempt_id", "state"),
+    sa.Index(None, "attempt_id", "full_name"),
+    sa.Index(None, "parent_id"),
+)
+
+resuming_tasks = sa.Table(
+    "resuming_tasks",
+    metadata,
+    sa.Column("id", Id, primary_key=True),
+    sa.Column("attempt_id", Id, sa.ForeignKey("attempts.id"), nullable=False),
+    sa.Column("full_name", sa.Text, nullable=False),
+    sa.Column("parent_full_name", sa.Text, nullable=False),
+    sa.Column("upstream_full_names", _json(), nullable=False),
+    sa.Column("is_group", sa.Boolean, nullable=False),
+    sa.Column("operator", sa.String(64), nullable=True),
+    sa.Column("config", _json(), nullable=False),
+    sa.Column("output", _json(), nullable=False),
+    sa.Index(None, "attempt_id"),
+)

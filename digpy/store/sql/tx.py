@@ -1,0 +1,20 @@
+"""One open SQL transaction with a repository per aggregate."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from digpy.store.base import Tx
+from digpy.store.sql.attempts import SqlAttemptRepo
+from digpy.store.sql.projects import SqlProjectRepo
+from digpy.store.sql.sessions import SqlSessionRepo
+from digpy.store.sql.tasks import SqlTaskRepo
+
+
+class SqlTx(Tx):
+    def __init__(self, conn: sa.Connection) -> None:
+        self.conn = conn
+        self.projects = SqlProjectRepo(conn)
+        self.sessions = SqlSessionRepo(conn)
+        self.attempts = SqlAttemptRepo(conn)
+        self.tasks = SqlTaskRepo(conn)
