@@ -1,7 +1,8 @@
 """``wait>: 1h 30m`` succeeds once the duration has passed since the task first ran.
 
-Non-blocking by default: the operator raises ``PollAgain`` with the start time in its state
-params, so the deadline survives an engine restart and no thread is held. With
+Durations are ``Nd Nh Nm Ns`` (Digdag) or a bare number of seconds (digpy). Non-blocking
+by default: the operator raises ``PollAgain`` with the start time in its state params, so
+the deadline survives an engine restart and no thread is held. With
 ``blocking: true`` it waits on ``ctx.cancel`` (never ``time.sleep``), so kill and
 ``_timeout`` still interrupt it. ``poll_interval`` sets the polling period instead of
 "the time left"; it cannot be combined with ``blocking`` (Digdag ``WaitOperatorFactory``).
@@ -10,8 +11,10 @@ params, so the deadline survives an engine restart and no thread is held. With
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any, ClassVar
 
+import digpy.spi as _spi
 from digpy.spi import ConfigError, Operator, PollAgain, TaskFailed, TaskResult
 
 # Same key as Digdag, so the state reads the same in both: epoch milliseconds.
@@ -69,13 +72,13 @@ def _flag(value: Any, name: str) -> bool:
 
 
 def _duration(value: Any, name: str) -> int:
-    if not isinstance(value, str):
+    if value is None or isinstance(value, bool) or not isinstance(value, str | int):
         raise ConfigError(
             f"{_label(name)} needs a duration such as '10s' or '1h 30m', not {value!r}"
         )
     try:
         return parse_duration(value)
-    except ValueError:
+    except (ValueError, ConfigError):
         raise ConfigError(
             f"{_label(name)} has an invalid duration {value!r} (use Nd Nh Nm Ns, e.g. '1h 30m')"
         ) from None
@@ -85,15 +88,27 @@ def _label(name: str) -> str:
     return name if name.endswith(">") else f"wait>: option '{name}'"
 
 
-# Digdag's Durations pattern; replaced by digpy.dsl.durations once that module lands.
+# The shared grammar is digpy.dsl.durations (also used by `_timeout`); operators may import
+# only digpy.spi, so it is taken from there once the spi re-exports it. Until then this is
+# the same grammar: Digdag's "Nd Nh Nm Ns", plus a bare number of seconds as digpy allows.
 _DURATION = re.compile(
     r"\s*(?:(\d+)\s*d)?\s*(?:(\d+)\s*h)?\s*(?:(\d+)\s*m)?\s*(?:(\d+)\s*s)?\s*", re.IGNORECASE
 )
+_BARE_SECONDS = re.compile(r"\s*\d+\s*")
 
 
-def parse_duration(text: str) -> int:
+def _parse_duration(text: str | int) -> int:
+    if isinstance(text, int) and not isinstance(text, bool) and text >= 0:
+        return text
+    if not isinstance(text, str):
+        raise ValueError(f"Invalid duration: {text!r}")
+    if _BARE_SECONDS.fullmatch(text):
+        return int(text)
     match = _DURATION.fullmatch(text)
     if match is None or not any(match.groups()):
         raise ValueError(f"Invalid duration: {text!r}")
     days, hours, minutes, seconds = (int(g or 0) for g in match.groups())
     return ((days * 24 + hours) * 60 + minutes) * 60 + seconds
+
+
+parse_duration: Callable[[str | int], int] = getattr(_spi, "parse_duration", _parse_duration)

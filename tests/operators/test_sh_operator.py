@@ -213,9 +213,12 @@ def test_a_kill_stops_the_whole_process_group_within_a_second(project: Path) -> 
         _run(project, {"_command": command}, cancel=cancel)
     elapsed = time.monotonic() - canceled_at[0]
 
-    # Then the run ends within about a second and the child is gone too
+    # Then the run ends within about a second, and the child, already sent SIGKILL, is gone
+    # as soon as the kernel has delivered it (a few ms; more on a loaded machine)
     child = int((project / "child.pid").read_text())
     assert elapsed < 1.5
+    while _alive(child) and time.monotonic() - canceled_at[0] < 1.5:
+        time.sleep(0.01)
     assert not _alive(child)
     assert _runner_scripts(project) == []
 

@@ -81,7 +81,7 @@ def test_poll_interval_together_with_blocking_is_a_config_error(tmp_path: Path) 
         _run(tmp_path, FakeClock(START), config)
 
 
-@pytest.mark.parametrize("bad", ["10", "ten seconds", "", 10, None])
+@pytest.mark.parametrize("bad", ["ten seconds", "", "1m 1h", -5, True, None, [10]])
 def test_an_invalid_duration_is_a_config_error_naming_wait(tmp_path: Path, bad: Any) -> None:
     with pytest.raises(ConfigError, match="wait>"):
         _run(tmp_path, FakeClock(START), {"_command": bad})
@@ -138,7 +138,10 @@ def test_wait_is_not_retried() -> None:
 
 @pytest.mark.parametrize(
     ("text", "seconds"),
-    [("10s", 10), ("1h 30m", 5400), ("1d2h3m4s", 93784), (" 2 M ", 120), ("0s", 0)],
+    [("10s", 10), ("1h 30m", 5400), ("1d2h3m4s", 93784), (" 2 M ", 120), ("0s", 0),
+     ("90", 90), (45, 45)],
 )
-def test_durations_read_days_hours_minutes_and_seconds(text: str, seconds: int) -> None:
+def test_durations_read_days_hours_minutes_and_seconds_or_bare_seconds(
+    text: str | int, seconds: int
+) -> None:
     assert parse_duration(text) == seconds
