@@ -1,0 +1,356 @@
+"""Digdag's YAML dialect on top of PyYAML's pure-Python parser.
+
+Digdag reads ``.dig`` files with snakeyaml (a Java port of this very parser) plus its own
+resolver (``YamlTagResolver``) and a strict constructor (``StrictSafeConstructor``). This
+module reproduces the resolver and the scalar constructors, and composes node trees under
+hard limits so that hostile input fails fast with a location instead of a RecursionError.
+Building ``ConfigMap``s from the nodes (and ``!include``) lives in ``yaml_build``.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any, cast
+
+import yaml
+from yaml.composer import Composer
+from yaml.events import AliasEvent
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from yaml.parser import Parser
+from yaml.reader import Reader
+from yaml.resolver import BaseResolver
+from yaml.scanner import Scanner
+
+from digpy.dsl.source import Mark
+from digpy.dsl.suggest import did_you_mean
+from digpy.errors import ConfigError, Location
+
+# Limits. Generous for real workflows (a 1,000-task file is ~10,000 nodes and 10 levels deep),
+# small enough that hostile input is rejected in well under a second.
+MAX_FILE_BYTES = 10 * 1024 * 1024
+MAX_DEPTH = 100
+MAX_NODES = 1_000_000
+MAX_ALIAS_EXPANSION = 100_000
+
+_YAML = "tag:yaml.org,2002:"
+STR_TAG = _YAML + "str"
+INT_TAG = _YAML + "int"
+FLOAT_TAG = _YAML + "float"
+BOOL_TAG = _YAML + "bool"
+NULL_TAG = _YAML + "null"
+MERGE_TAG = _YAML + "merge"
+SEQ_TAG = _YAML + "seq"
+MAP_TAG = _YAML + "map"
+INCLUDE_TAG = "!include"
+
+# Digdag's YamlTagResolver patterns, in snakeyaml's resolution order (int before float,
+# because the float pattern also matches plain integers). No timestamp, no sexagesimal int.
+_IMPLICIT: tuple[tuple[str, re.Pattern[str]], ...] = (
+    (BOOL_TAG, re.compile(r"[Tt]rue|[Ff]alse")),
+    (INT_TAG, re.compile(
+        r"[-+]?0b[0-1_]+|[-+]?0[0-7_]+|[-+]?(?:0|[1-9][0-9_]*)|[-+]?0x[0-9a-fA-F_]+"
+        r"|[-+]?[1-9][0-9_]*")),
+    (FLOAT_TAG, re.compile(
+        r"[-+]?(?:\.[0-9]+|[1-9][0-9_]*(?:\.[0-9_]*)?)(?:[eE][-+]?[0-9]+)?"
+        r"|[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+\.[0-9_]*"
+        r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN)")),
+    (MERGE_TAG, re.compile(r"<<")),
+    (NULL_TAG, re.compile(r"~|null|Null|NULL|")),
+)
+_DEFAULT_TAGS = {ScalarNode: STR_TAG, SequenceNode: SEQ_TAG, MappingNode: MAP_TAG}
+_YAML11_BOOLS = {"yes": True, "no": False, "true": True, "false": False, "on": True,
+                 "off": False}
+_DIGITS = {2: re.compile(r"[01]+"), 8: re.compile(r"[0-7]+"), 10: re.compile(r"[0-9]+"),
+           16: re.compile(r"[0-9a-fA-F]+")}
+_JAVA_DECIMAL = re.compile(r"(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?")
+
+
+def to_mark(mark: yaml.Mark) -> Mark:
+    return Mark(mark.name, mark.line + 1, mark.column + 1)
+
+
+def node_location(node: Node) -> Location:
+    return to_mark(node.start_mark).location()
+
+
+def show_tag(tag: str) -> str:
+    return "!!" + tag[len(_YAML):] if tag.startswith(_YAML) else tag
+
+
+class DigdagResolver(BaseResolver):
+    """Implicit typing of plain scalars exactly as Digdag's ``YamlTagResolver``."""
+
+    def resolve(self, kind: type, value: Any, implicit: Any) -> str:
+        if kind is ScalarNode and implicit[0]:
+            for tag, pattern in _IMPLICIT:
+                if pattern.fullmatch(value):
+                    return tag
+        return _DEFAULT_TAGS.get(kind, STR_TAG)
+
+
+@dataclass
+class Composed:
+    """One file's node tree plus where each alias was used (for the expansion check)."""
+
+    root: Node | None
+    aliases: list[tuple[yaml.Mark, Node]] = field(default_factory=list)
+
+
+class _LimitedComposer(Composer):
+    """PyYAML's composer with a depth and node budget: composing is recursive, so the
+    depth cap is what keeps 10,000 nested ``[`` from becoming a RecursionError."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.depth = 0
+        self.nodes = 0
+        self.alias_uses: list[tuple[yaml.Mark, Node]] = []
+
+    def _next_mark(self) -> yaml.Mark:
+        # The event methods come from Parser, a sibling base of the final loader class.
+        return cast(Parser, self).peek_event().start_mark
+
+    def compose_node(self, parent: Node | None, index: Any) -> Node | None:
+        if cast(Parser, self).check_event(AliasEvent):
+            mark = self._next_mark()
+            node = super().compose_node(parent, index)
+            if node is not None:
+                self.alias_uses.append((mark, node))
+            return node
+        self.nodes += 1
+        if self.nodes > MAX_NODES:
+            raise ConfigError(f"too many values: the limit is {MAX_NODES:,} per file",
+                              location=to_mark(self._next_mark()).location())
+        return super().compose_node(parent, index)
+
+    def compose_sequence_node(self, anchor: Any) -> SequenceNode:
+        self._enter()
+        try:
+            return super().compose_sequence_node(anchor)
+        finally:
+            self.depth -= 1
+
+    def compose_mapping_node(self, anchor: Any) -> MappingNode:
+        self._enter()
+        try:
+            return super().compose_mapping_node(anchor)
+        finally:
+            self.depth -= 1
+
+    def _enter(self) -> None:
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise ConfigError(depth_message(), location=to_mark(self._next_mark()).location())
+
+
+def depth_message() -> str:
+    return f"nested more than {MAX_DEPTH} levels deep"
+
+
+class _DigdagLoader(Reader, Scanner, Parser, _LimitedComposer, DigdagResolver):
+    def __init__(self, text: str, name: str) -> None:
+        Reader.__init__(self, text)
+        self.name = name
+        Scanner.__init__(self)
+        Parser.__init__(self)
+        _LimitedComposer.__init__(self)
+        DigdagResolver.__init__(self)
+
+
+def compose(text: str, name: str) -> Composed:
+    """Parse ``text`` into one node tree (None for an empty document); every YAML error
+    becomes a ConfigError at ``name:line:col``."""
+    try:
+        loader = _DigdagLoader(text, name)
+    except yaml.reader.ReaderError as exc:
+        raise ConfigError(_reader_message(exc), location=_text_location(name, text, exc.position)
+                          ) from None
+    try:
+        root = loader.get_single_node()
+    except yaml.MarkedYAMLError as exc:
+        raise _syntax_error(exc, name) from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"invalid YAML: {exc}", location=Location(name, 1, 1)) from None
+    finally:
+        loader.dispose()
+    composed = Composed(root, loader.alias_uses)
+    if composed.aliases:
+        check_alias_expansion(composed)
+    return composed
+
+
+def _reader_message(exc: yaml.reader.ReaderError) -> str:
+    char = exc.character
+    shown = f"U+{char:04X}" if isinstance(char, int) else repr(char)
+    return f"invalid YAML: character {shown} is not allowed in YAML text"
+
+
+def _text_location(name: str, text: str, index: int) -> Location:
+    line = text.count("\n", 0, index) + 1
+    return Location(name, line, index - (text.rfind("\n", 0, index) + 1) + 1)
+
+
+def _syntax_error(exc: yaml.MarkedYAMLError, name: str) -> ConfigError:
+    problem = exc.problem or exc.context or "syntax error"
+    context_mark = exc.context_mark
+    if exc.context and exc.problem and context_mark is not None:
+        problem += f" ({exc.context} at line {context_mark.line + 1})"
+    mark = exc.problem_mark or context_mark
+    location = to_mark(mark).location() if mark is not None else Location(name, 1, 1)
+    return ConfigError(f"invalid YAML: {problem}", location=location)
+
+
+def check_alias_expansion(composed: Composed) -> None:
+    """Reject alias bombs and self-referencing aliases before anything is built."""
+    sizes: dict[int, int] = {}
+    for mark, target in composed.aliases:
+        if expanded_size(target, sizes, cycle_mark=mark) > MAX_ALIAS_EXPANSION:
+            raise ConfigError(
+                f"aliases expand to more than {MAX_ALIAS_EXPANSION:,} values (alias bomb?)",
+                location=to_mark(mark).location())
+
+
+def expanded_size(
+    root: Node,
+    sizes: dict[int, int],
+    *,
+    cycle_mark: yaml.Mark | None = None,
+    children: Callable[[Node], list[Node]] | None = None,
+    leaf: Callable[[Node], int | None] | None = None,
+) -> int:
+    """How many values ``root`` stands for once every alias is a copy (capped just above
+    MAX_NODES). Sizes are memoised per node in ``sizes``, so a bomb costs one pass over its
+    distinct nodes. Iterative because alias chains can be long. ``leaf`` may give a node's
+    size outright (an ``!include``); ``children`` may replace how collections are opened."""
+    children = children or node_children
+    in_progress: set[int] = set()
+    stack: list[tuple[Node, list[Node] | None]] = [(root, None)]
+    while stack:
+        node, kids = stack.pop()
+        if id(node) in sizes:
+            continue
+        if kids is not None:
+            in_progress.discard(id(node))
+            sizes[id(node)] = min(1 + sum(sizes[id(c)] for c in kids), MAX_NODES + 1)
+            continue
+        given = leaf(node) if leaf is not None else None
+        if given is not None:
+            sizes[id(node)] = min(given, MAX_NODES + 1)
+            continue
+        if id(node) in in_progress:
+            raise ConfigError("an alias refers to a collection that contains it",
+                              location=to_mark(cycle_mark or node.start_mark).location())
+        in_progress.add(id(node))
+        kids = children(node)
+        stack.append((node, kids))
+        stack.extend((c, None) for c in kids if id(c) not in sizes)
+    return sizes[id(root)]
+
+
+def node_children(node: Node) -> list[Node]:
+    if isinstance(node, MappingNode):
+        return [n for pair in node.value for n in pair]
+    if isinstance(node, SequenceNode):
+        return list(node.value)
+    return []
+
+
+def scalar_value(node: ScalarNode) -> Any:
+    """The value of a scalar node, as Digdag's snakeyaml + Jackson round trip yields it."""
+    tag, text = node.tag, node.value
+    if tag == STR_TAG:
+        return text
+    if tag == NULL_TAG:
+        return None
+    if tag == BOOL_TAG:
+        if text.lower() in _YAML11_BOOLS:
+            return _YAML11_BOOLS[text.lower()]
+    elif tag == INT_TAG:
+        number = java_int(text)
+        if number is not None:
+            return number
+    elif tag == FLOAT_TAG:
+        real = java_float(text)
+        if real is not None:
+            return json_double(real)
+    else:
+        raise unknown_tag(node)
+    raise ConfigError(f"{text!r} is not a valid {show_tag(tag)}", location=node_location(node))
+
+
+def unknown_tag(node: Node) -> ConfigError:
+    shown = show_tag(node.tag)
+    message = f"tag {shown} is not allowed"
+    if node.tag.startswith(_YAML + "python/"):
+        message += " (digpy never builds Python objects from YAML)"
+    elif node.tag.startswith(INCLUDE_TAG):
+        message += " (an include key is written `!include : 'file'`, with a space before ':')"
+    return ConfigError(message, location=node_location(node),
+                       suggestions=did_you_mean(shown, [INCLUDE_TAG]))
+
+
+def java_int(text: str) -> int | None:
+    """snakeyaml's ConstructYamlInt: ``_`` ignored, 0b/0x/0-octal, and ``a:b`` base 60
+    (reachable only through an explicit ``!!int``)."""
+    value = text.replace("_", "")
+    sign = -1 if value.startswith("-") else 1
+    value = value[1:] if value[:1] in ("-", "+") and value else value
+    if value == "0":
+        return 0
+    if ":" in value:
+        parts = value.split(":")
+        if not all(_DIGITS[10].fullmatch(p) for p in parts):
+            return None
+        return sign * sum(int(p) * 60**i for i, p in enumerate(reversed(parts)))
+    base, digits = 10, value
+    for prefix, prefix_base in (("0b", 2), ("0x", 16), ("0", 8)):
+        if value.startswith(prefix):
+            base, digits = prefix_base, value[len(prefix):]
+            break
+    if not _DIGITS[base].fullmatch(digits):
+        return None
+    return sign * int(digits, base)
+
+
+def java_float(text: str) -> float | None:
+    """snakeyaml's ConstructYamlFloat (``.inf``, ``.nan``, base 60 with ``:``)."""
+    value = text.replace("_", "")
+    sign = -1.0 if value.startswith("-") else 1.0
+    value = value[1:] if value[:1] in ("-", "+") and value else value
+    if value.lower() == ".inf":
+        return sign * math.inf
+    if value.lower() == ".nan":
+        return math.nan
+    parts = value.split(":")
+    if not all(_JAVA_DECIMAL.fullmatch(p) for p in parts):
+        return None
+    return sign * sum(float(p) * 60.0**i for i, p in enumerate(reversed(parts)))
+
+
+def json_double(value: float) -> float | str:
+    """Jackson writes non-finite doubles as quoted strings, so Digdag ends up with text."""
+    if math.isnan(value):
+        return "NaN"
+    if math.isinf(value):
+        return "Infinity" if value > 0 else "-Infinity"
+    return value
+
+
+def java_double_text(value: float) -> str:
+    """``Double.toString``: how a float mapping key reads once Digdag has made it a string."""
+    if math.isnan(value) or math.isinf(value):
+        return str(json_double(value))
+    if value == 0.0:
+        return "-0.0" if math.copysign(1.0, value) < 0 else "0.0"
+    sign = "-" if value < 0 else ""
+    exact = Decimal(repr(abs(value))).normalize()
+    if 1e-3 <= abs(value) < 1e7:
+        text = format(exact, "f")
+        return sign + (text if "." in text else text + ".0")
+    digits = "".join(map(str, exact.as_tuple().digits))
+    exponent = len(digits) - 1 + int(exact.as_tuple().exponent)
+    return f"{sign}{digits[0]}.{digits[1:] or '0'}E{exponent}"
