@@ -36,7 +36,7 @@ def check(target: Path, project_dir: Path | None, as_json: bool, now_text: str |
     root, only = _resolve_target(target, project_dir)
     project = load_project(root, only=only)
     now = _parse_now(now_text)
-    report = {
+    report: dict[str, Any] = {
         "project": project.name,
         "path": str(project.path),
         "workflows": [describe_workflow(w, now) for w in project.workflows.values()],
