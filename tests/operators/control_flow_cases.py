@@ -3,7 +3,9 @@ way to run one operator on a config.
 
 A case is a mapping with a ``name`` (a sentence: it becomes the test id), the operator's
 ``config`` and one expectation: ``subtasks`` (the exact subtask config, key order included;
-null means "nothing generated") or ``error`` (a regex the ConfigError must match).
+null means "nothing generated") or ``error`` (a regex the ConfigError must match). Generated
+subtasks must also compile as ``^sub`` with the real compiler, unless the case says
+``compiles: false`` (then compiling them must be a ConfigError).
 """
 
 from __future__ import annotations
@@ -68,4 +70,18 @@ def check_case(cls: type[Operator], project: Path, case: Mapping[str, Any],
         return None
     result = run_operator(cls, project, case["config"], **fields)
     assert_same_tree(result.subtask_config, case["subtasks"])
+    if result.subtask_config is not None:
+        assert_compiles(result.subtask_config, expected=case.get("compiles", True))
     return result
+
+
+def assert_compiles(subtasks: Mapping[str, Any], *, expected: bool = True) -> None:
+    """The engine compiles generated configs as ``^sub``: they must be valid task trees."""
+    from digpy.dsl.compiler import compile_subtasks
+    from digpy.spi import ConfigError
+
+    if expected:
+        compile_subtasks(subtasks, name="^sub", parent_full_name="+wf+task")
+    else:
+        with pytest.raises(ConfigError):
+            compile_subtasks(subtasks, name="^sub", parent_full_name="+wf+task")
