@@ -8,6 +8,7 @@ Nothing here evaluates ``${...}``: values stay raw until a task runs.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -30,6 +31,7 @@ TOP_LEVEL_KEYS = ("timezone", "_export", "schedule", "sla", "_error", "_check", 
 GROUP_KEYS = ("_parallel", "_background", "_after", "_error", "_check", "_retry", "_export",
               "_secrets", "timezone", "schedule", "sla")
 _GROUP_KEY_SET = frozenset(GROUP_KEYS)
+_OPERATOR_NAME = re.compile(r"[a-z][a-z0-9_]*")
 # Operator options on a group are almost always a misplaced key, so say what a group is.
 _GROUP_KEY_REMEDY = ("; a group (a task without an operator) may contain only +subtasks and "
                      + ", ".join(GROUP_KEYS))
@@ -110,7 +112,7 @@ class _Builder:
         node = self._add(parent, name, full_name, own, location, operator=None)
         for child in children:
             validate_name(child.name, kind="task", location=child.location)
-        _check_group_keys(full_name, own)
+        _check_group_keys(full_name, own, has_children=bool(children))
         nodes = [self.collect(node.index, full_name, child.name, child.config, child.location)
                  for child in children]
         link_children(own, nodes)
@@ -183,11 +185,11 @@ def _normalise_operator(full_name: str, own: Mapping[str, Any]) -> tuple[Mapping
     return out, key[:-1]
 
 
-def _check_group_keys(full_name: str, own: Mapping[str, Any]) -> None:
+def _check_group_keys(full_name: str, own: Mapping[str, Any], *, has_children: bool) -> None:
     invalid = [key for key in own if key not in _GROUP_KEY_SET]
     if not invalid:
         return
-    hints = {key: did_you_mean(key, GROUP_KEYS) for key in invalid}
+    hints = {key: _group_key_hints(key, has_children) for key in invalid}
     if len(invalid) == 1:
         (key,) = invalid
         listed, suggestions = repr(key), hints[key]
@@ -197,6 +199,14 @@ def _check_group_keys(full_name: str, own: Mapping[str, Any]) -> None:
         suggestions = []
     raise ConfigError(f"Task {full_name} contains invalid keys: {listed}{_GROUP_KEY_REMEDY}",
                       location=key_location(own, invalid[0]), suggestions=suggestions)
+
+
+def _group_key_hints(key: str, has_children: bool) -> list[str]:
+    hints = did_you_mean(key, GROUP_KEYS)
+    # `+a: {sh: echo hi}` is a group with a stray key to Digdag; the user meant `sh>`.
+    if not has_children and _OPERATOR_NAME.fullmatch(key):
+        hints.insert(0, key + ">")
+    return hints
 
 
 def _validate_error_tasks(full_name: str, own: Mapping[str, Any]) -> None:
