@@ -113,12 +113,14 @@ def _after_indexes(child: TaskNode, earlier: Mapping[str, int]) -> list[int]:
     if not isinstance(value, list | tuple):
         raise ConfigError(f"_after must be a list of earlier sibling tasks, e.g. _after: [+a],"
                           f" not {show(value)}", location=where)
+    marks = getattr(value, "marks", None) or []
     indexes = []
-    for item in value:
+    for i, item in enumerate(value):
         name = item if isinstance(item, str) else show(item)
         if name not in earlier:
             raise ConfigError(f"Dependency task '{name}' does not exist"
                               " (_after names a sibling declared earlier in the same group)",
-                              location=where, suggestions=did_you_mean(name, earlier))
+                              location=marks[i].location() if i < len(marks) else where,
+                              suggestions=did_you_mean(name, earlier))
         indexes.append(earlier[name])
     return indexes
