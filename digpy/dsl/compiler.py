@@ -32,7 +32,8 @@ GROUP_KEYS = ("_parallel", "_background", "_after", "_error", "_check", "_retry"
               "_secrets", "timezone", "schedule", "sla")
 _GROUP_KEY_SET = frozenset(GROUP_KEYS)
 _OPERATOR_NAME = re.compile(r"[a-z][a-z0-9_]*")
-# Operator options on a group are almost always a misplaced key, so say what a group is.
+# Operator options on a group are almost always a misplaced key, so say what a group is
+# (unless a did-you-mean already says what was meant).
 _GROUP_KEY_REMEDY = ("; a group (a task without an operator) may contain only +subtasks and "
                      + ", ".join(GROUP_KEYS))
 
@@ -197,7 +198,8 @@ def _check_group_keys(full_name: str, own: Mapping[str, Any], *, has_children: b
         listed = ", ".join(repr(k) + (f" (did you mean {hints[k]}?)" if hints[k] else "")
                            for k in invalid)
         suggestions = []
-    raise ConfigError(f"Task {full_name} contains invalid keys: {listed}{_GROUP_KEY_REMEDY}",
+    remedy = "" if any(hints.values()) else _GROUP_KEY_REMEDY
+    raise ConfigError(f"Task {full_name} contains invalid keys: {listed}{remedy}",
                       location=key_location(own, invalid[0]), suggestions=suggestions)
 
 

@@ -118,8 +118,8 @@ def _after_indexes(child: TaskNode, earlier: Mapping[str, int]) -> list[int]:
     for i, item in enumerate(value):
         name = item if isinstance(item, str) else show(item)
         if name not in earlier:
-            raise ConfigError(f"Dependency task '{name}' does not exist"
-                              " (_after names a sibling declared earlier in the same group)",
+            raise ConfigError(f"Dependency task '{name}' does not exist; _after can name only"
+                              " siblings declared before this task",
                               location=marks[i].location() if i < len(marks) else where,
                               suggestions=did_you_mean(name, earlier))
         indexes.append(earlier[name])
