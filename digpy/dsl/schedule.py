@@ -74,9 +74,12 @@ def _find_type(config: Mapping[str, Any]) -> _Type:
     if "_type" in config:
         keys.append("_type")
     if not keys:
-        hints = [f"{k}>" for k in config if isinstance(k, str) and k in KINDS]
+        # `daily: 07:00:00` (no >) is the usual slip: point at it.
+        bare = [k for k in config if isinstance(k, str) and k in KINDS]
+        where = key_location(config, bare[0]) if bare else map_location(config)
         raise ConfigError("schedule: needs one type such as daily>: 07:00:00 or "
-                          "cron>: '0 * * * *'", location=map_location(config), suggestions=hints)
+                          "cron>: '0 * * * *'", location=where, suggestions=[f"{bare[0]}>"]
+                          if bare else [])
     if len(keys) > 1:
         raise ConfigError(f"schedule: has more than one type ({', '.join(keys)}); keep one",
                           location=key_location(config, keys[1]))
