@@ -257,12 +257,9 @@ def _schedule_and_sla(config: Mapping[str, Any],
     sla_config = _optional_mapping(config, "sla")
     if schedule_config is None and sla_config is None:
         return None, None
-    try:
-        from digpy.dsl.schedule import parse_schedule, parse_sla
-    except ModuleNotFoundError as exc:  # written concurrently; until then nothing to parse
-        if exc.name != "digpy.dsl.schedule":
-            raise
-        return None, None
+    # Imported here: the schedule module pulls in cron math most compiles never need.
+    from digpy.dsl.schedule import parse_schedule, parse_sla
+
     schedule = None
     if schedule_config is not None:
         schedule = parse_schedule(schedule_config, timezone=timezone)

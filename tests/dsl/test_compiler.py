@@ -17,8 +17,9 @@ import pytest
 import yaml
 
 from digpy.dsl.compiler import compile_subtasks, compile_workflow, parse_parallel, parse_retry
+from digpy.dsl.loader import load_text
 from digpy.dsl.model import RetryPolicy, Workflow, WorkflowTask
-from digpy.dsl.source import ConfigList, ConfigMap, Mark, plain
+from digpy.dsl.source import ConfigMap, plain
 from digpy.errors import ConfigError
 
 CASES = Path(__file__).parent / "cases"
@@ -26,38 +27,7 @@ CASES = Path(__file__).parent / "cases"
 
 def load_dig(text: str, filename: str = "wf.dig") -> ConfigMap:
     """The loaded mapping of `.dig` text, with marks."""
-    try:
-        from digpy.dsl.loader import load_text
-    except ImportError:  # the loader is written concurrently; a marked PyYAML tree will do
-        return _compose(text, filename)
     return load_text(text, filename=filename)
-
-
-def _compose(text: str, filename: str) -> Any:
-    node = yaml.compose(text, Loader=yaml.SafeLoader)
-    return ConfigMap() if node is None else _build(node, filename)
-
-
-def _mark(node: yaml.Node, filename: str) -> Mark:
-    return Mark(filename, node.start_mark.line + 1, node.start_mark.column + 1)
-
-
-def _build(node: yaml.Node, filename: str) -> Any:
-    if isinstance(node, yaml.MappingNode):
-        out = ConfigMap()
-        out.mark = _mark(node, filename)
-        for key_node, value_node in node.value:
-            key = _build(key_node, filename)
-            out[key] = _build(value_node, filename)
-            out.key_marks[key] = _mark(key_node, filename)
-            out.value_marks[key] = _mark(value_node, filename)
-        return out
-    if isinstance(node, yaml.SequenceNode):
-        items = ConfigList(_build(n, filename) for n in node.value)
-        items.mark = _mark(node, filename)
-        items.marks = [_mark(n, filename) for n in node.value]
-        return items
-    return yaml.SafeLoader("").construct_object(node)
 
 
 def dig_cases() -> Iterator[Any]:
@@ -244,7 +214,6 @@ def test_nesting_deeper_than_python_can_walk_is_a_config_error() -> None:
 
 
 def test_a_schedule_and_an_sla_are_parsed_in_the_workflow_zone() -> None:
-    pytest.importorskip("digpy.dsl.schedule")
     workflow = compile_workflow("wf", load_dig(
         "timezone: Asia/Tokyo\nschedule:\n  daily>: 07:00:00\nsla:\n  time: '02:00'\n"
         "+a:\n  echo>: a\n"))
@@ -253,7 +222,6 @@ def test_a_schedule_and_an_sla_are_parsed_in_the_workflow_zone() -> None:
 
 
 def test_an_invalid_schedule_is_reported_at_its_location() -> None:
-    pytest.importorskip("digpy.dsl.schedule")
     with pytest.raises(ConfigError) as caught:
         compile_workflow("wf", load_dig("+a:\n  echo>: a\nschedule:\n  daily>: noon\n"))
     assert caught.value.location is not None and caught.value.location.line == 4

@@ -6,16 +6,14 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from digpy.dsl.compiler import compile_subtasks, compile_workflow
+from digpy.dsl.loader import load_text
 from digpy.dsl.model import WorkflowTask
 from digpy.errors import ConfigError
-
-loader = pytest.importorskip("digpy.dsl.loader")  # written concurrently
 
 GOOD_NAMES = ["+a", "+b", "+c", "+d", "+loop-0", "+for-0=k=0=v", "+"]
 BAD_NAMES = ["+a b", "+a^b", "+a/b", "+x:"]
@@ -104,7 +102,7 @@ def test_a_random_tree_compiles_or_fails_with_a_config_error_that_says_where(
         tree: dict[str, Any]) -> None:
     text = yaml.safe_dump(tree, sort_keys=False, allow_unicode=True)
     try:
-        config = loader.load_text(text, filename="fuzz.dig")
+        config = load_text(text, filename="fuzz.dig")
         workflow = compile_workflow("fuzz", config, source="fuzz.dig")
     except ConfigError as error:
         assert error.location is not None, str(error)

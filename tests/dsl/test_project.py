@@ -17,12 +17,6 @@ CASES = Path(__file__).parent / "cases"
 GOOD = "+a:\n  echo>: a\n"
 
 
-@pytest.fixture(autouse=True)
-def _needs_the_loader(request: pytest.FixtureRequest) -> None:
-    # The loader is written concurrently; every test but the name rules reads real files.
-    if request.function.__name__ != "test_name_rule":
-        pytest.importorskip("digpy.dsl.loader")
-
 
 def write(folder: Path, name: str, text: str = GOOD) -> Path:
     path = folder / name
