@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import pickle
 import random
 from datetime import UTC, date, datetime, timedelta
@@ -78,7 +79,7 @@ def _daily(value: str, zone: str, **options: Any) -> ScheduleTimes:
 
 
 def test_never_is_the_9999_sentinel_for_slots_and_times() -> None:
-    assert NEVER == datetime(9999, 1, 1, tzinfo=UTC)
+    assert datetime(9999, 1, 1, tzinfo=UTC) == NEVER
     assert is_never(NEVER) and is_never(Slot(NEVER, NEVER))
     assert not is_never(datetime(9998, 12, 31, tzinfo=UTC))
 
@@ -115,7 +116,7 @@ def test_a_daily_schedule_never_runs_twice_on_one_local_day(zone: str,
     slots = times.upcoming(datetime(2024, 1, 1, tzinfo=UTC), 366)
     days = [s.session_time.date() for s in slots]
     assert len(set(days)) == len(days) == 366
-    assert all(b.run_time > a.run_time for a, b in zip(slots, slots[1:], strict=False))
+    assert all(b.run_time > a.run_time for a, b in itertools.pairwise(slots))
 
 
 def test_the_apscheduler_trigger_fires_at_run_times() -> None:
