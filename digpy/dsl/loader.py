@@ -191,6 +191,15 @@ def _confined_file(root: Path | None, lexical: Path, written: str, where: Locati
     """The real path of an include target, or a ConfigError saying why it can't be used."""
     if not written.strip():
         raise ConfigError("!include needs a file path", location=where)
+    try:
+        return _existing_inside(root, lexical, written, where)
+    except (OSError, ValueError) as exc:  # a NUL byte, a name too long for the system...
+        reason = getattr(exc, "strerror", None) or str(exc)
+        raise ConfigError(f"!include {written!r} can't be used as a path: {reason}",
+                          location=where) from None
+
+
+def _existing_inside(root: Path | None, lexical: Path, written: str, where: Location) -> str:
     real = Path(os.path.realpath(lexical))
     if root is not None and not real.is_relative_to(root):
         raise ConfigError(_escape_reason(written), location=where)

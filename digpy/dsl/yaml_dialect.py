@@ -66,6 +66,7 @@ _YAML11_BOOLS = {"yes": True, "no": False, "true": True, "false": False, "on": T
                  "off": False}
 _DIGITS = {2: re.compile(r"[01]+"), 8: re.compile(r"[0-7]+"), 10: re.compile(r"[0-9]+"),
            16: re.compile(r"[0-9a-fA-F]+")}
+_SURROGATE = re.compile("[\ud800-\udfff]")
 _JAVA_DECIMAL = re.compile(r"(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?")
 
 
@@ -127,6 +128,12 @@ class _LimitedComposer(Composer):
                               location=to_mark(self._next_mark()).location())
         return super().compose_node(parent, index)
 
+    def compose_scalar_node(self, anchor: Any) -> ScalarNode:
+        node = super().compose_scalar_node(anchor)
+        if node.style == '"' and _SURROGATE.search(node.value):
+            node.value = _join_surrogates(node)
+        return node
+
     def compose_sequence_node(self, anchor: Any) -> SequenceNode:
         self._enter()
         try:
@@ -147,6 +154,16 @@ class _LimitedComposer(Composer):
             raise ConfigError(depth_message(), location=to_mark(self._next_mark()).location())
 
 
+def _join_surrogates(node: ScalarNode) -> str:
+    """``"\\ud83d\\ude00"`` is one character to Java but two lone surrogates to PyYAML; pair
+    them as snakeyaml does, and refuse a lone one (it can't be stored as UTF-8)."""
+    try:
+        return str(node.value.encode("utf-16", "surrogatepass").decode("utf-16"))
+    except UnicodeDecodeError:
+        raise ConfigError("a \\u escape is half of a surrogate pair",
+                          location=node_location(node)) from None
+
+
 def depth_message() -> str:
     return f"nested more than {MAX_DEPTH} levels deep"
 
@@ -159,6 +176,13 @@ class _DigdagLoader(Reader, Scanner, Parser, _LimitedComposer, DigdagResolver):
         Parser.__init__(self)
         _LimitedComposer.__init__(self)
         DigdagResolver.__init__(self)
+
+    def fetch_flow_collection_start(self, token_class: Any) -> None:
+        # Stop at the scanner too: a simple key may span 1,024 characters, and looking that
+        # far ahead through thousands of open '[' costs half a second before composing fails.
+        if self.flow_level >= MAX_DEPTH:
+            raise ConfigError(depth_message(), location=to_mark(self.get_mark()).location())
+        super().fetch_flow_collection_start(token_class)
 
 
 def compose(text: str, name: str) -> Composed:

@@ -261,6 +261,11 @@ def test_a_missing_include_suggests_sibling_file_names(tmp_path: Path) -> None:
     assert err.location is not None and (err.location.line, err.location.col) == (2, 12)
 
 
+def test_an_include_path_the_system_cannot_use_is_a_config_error(tmp_path: Path) -> None:
+    root = _project(tmp_path, {"main.dig": '!include : "a\\0b.yml"\n'})
+    assert "can't be used as a path" in _error(root).message
+
+
 def test_an_included_file_must_be_a_mapping(tmp_path: Path) -> None:
     root = _project(tmp_path, {"main.dig": "a: !include 'list.yml'\n", "list.yml": "- 1\n"})
     err = _error(root)
