@@ -4,16 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
+from td_testing import context
 
 from digpy.spi import Operator, OperatorContext, TaskResult
-from digpy.spi.testing import RecordingLog, make_context
-
-SESSION = datetime(2016, 1, 30, tzinfo=UTC)  # session_unixtime 1454112000
+from digpy.spi.testing import RecordingLog
 
 
 @dataclass
@@ -40,13 +38,6 @@ def project(tmp_path: Path) -> Path:
     folder = tmp_path / "project"
     folder.mkdir()
     return folder
-
-
-def context(project: Path, config: Mapping[str, Any], *, operator: str = "td",
-            secrets: Mapping[str, str] | None = None, last_state: Mapping[str, Any] | None = None,
-            session_time: datetime = SESSION, workdir: str = "") -> OperatorContext:
-    return make_context(project, operator=operator, config=dict(config), secrets=secrets or {},
-                        last_state=last_state or {}, session_time=session_time, workdir=workdir)
 
 
 @pytest.fixture
