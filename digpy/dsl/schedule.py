@@ -13,7 +13,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
-from functools import lru_cache
+from functools import lru_cache, partial
 from typing import Any, NamedTuple
 
 from digpy.dsl.durations import parse_duration
@@ -126,14 +126,10 @@ def _value_of(config: Mapping[str, Any], found: _Type) -> _Type:
 _Form = tuple[str, str | None, int, int | None]
 
 
-def _hourly(value: Any, where: Location | None) -> _Form:
-    text = _text(value, "hourly", where)
-    return text, "0 * * * *", _time_of_day(text, "hourly", 2, where), None
-
-
-def _daily(value: Any, where: Location | None) -> _Form:
-    text = _text(value, "daily", where)
-    return text, "0 0 * * *", _time_of_day(text, "daily", 3, where), None
+def _clock(kind: str, cron: str, value: Any, where: Location | None) -> _Form:
+    """hourly> (MM:SS after each hour) and daily> (HH:MM:SS after midnight)."""
+    text = _text(value, kind, where)
+    return text, cron, _time_of_day(text, kind, 3 if kind == "daily" else 2, where), None
 
 
 def _weekly(value: Any, where: Location | None) -> _Form:
@@ -180,7 +176,8 @@ def _seconds_interval(value: Any, where: Location | None) -> _Form:
     return str(seconds), None, 0, seconds
 
 
-_FORMS = {"hourly": _hourly, "daily": _daily, "weekly": _weekly, "monthly": _monthly,
+_FORMS = {"hourly": partial(_clock, "hourly", "0 * * * *"),
+          "daily": partial(_clock, "daily", "0 0 * * *"), "weekly": _weekly, "monthly": _monthly,
           "minutes_interval": _minutes_interval, "cron": _cron,
           "seconds_interval": _seconds_interval}
 
@@ -207,10 +204,7 @@ def _time_of_day(text: str, kind: str, count: int, where: Location | None) -> in
     if len(parts) != count or not all(_DIGITS.fullmatch(p) for p in parts):
         raise ConfigError(f"schedule: {kind}> needs {_FORMATS[kind]}, not {text!r}",
                           location=where)
-    seconds = 0
-    for part in parts:
-        seconds = seconds * 60 + int(part)
-    return seconds
+    return sum(int(part) * 60**i for i, part in enumerate(reversed(parts)))
 
 
 def _positive_int(value: Any, name: str, unit: str, where: Location | None) -> int:
@@ -263,11 +257,7 @@ def _optional_duration(config: Mapping[str, Any], key: str) -> int | None:
 def _unknown_keys(config: Mapping[str, Any], found: _Type) -> tuple[str, ...]:
     known = {*OPTIONS, "_type", "_command", f"{found.kind}>"}
     known.add("at" if found.kind in _FORMATS else "delay")
-    return tuple(str(k) for k in config if k not in known and not _is_type_key(k))
-
-
-def _is_type_key(key: Any) -> bool:
-    return isinstance(key, str) and key.endswith(">")
+    return tuple(str(k) for k in config if k not in known and not str(k).endswith(">"))
 
 
 def _flag(config: Mapping[str, Any], key: str, block: str, *, default: bool) -> bool:
