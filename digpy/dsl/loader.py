@@ -261,7 +261,7 @@ def read_text(path: Path, display: str, where: Location | None = None) -> str:
 
 
 def _too_big(display: str = "the text") -> str:
-    return f"{display} is larger than the {MAX_FILE_BYTES // (1024 * 1024)} MB limit"
+    return f"{display} is larger than the {MAX_FILE_BYTES // (1024 * 1024)} MB limit for a file"
 
 
 def _byte_location(display: str, data: bytes, offset: int) -> Location:

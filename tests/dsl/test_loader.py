@@ -11,8 +11,10 @@ from pathlib import Path
 
 import pytest
 
+from digpy.dsl import yaml_dialect
 from digpy.dsl.loader import load_file, load_params_file, load_text
 from digpy.dsl.source import ConfigList, ConfigMap, Mark, plain
+from digpy.dsl.yaml_dialect import MAX_FILE_BYTES
 from digpy.errors import ConfigError
 
 CASES = Path(__file__).parent / "loader_cases"
@@ -319,16 +321,16 @@ def test_a_file_that_is_not_utf8_gives_a_clear_error_with_position(tmp_path: Pat
 def test_a_file_over_the_size_limit_is_rejected_before_parsing(tmp_path: Path) -> None:
     path = tmp_path / "main.dig"
     with path.open("wb") as handle:
-        handle.truncate(11 * 1024 * 1024)
+        handle.truncate(50 * 1024 * 1024)
     started = time.perf_counter()
     err = _error(tmp_path)
-    assert "larger than the 10 MB limit" in err.message
+    assert "larger than the 2 MB limit" in err.message
     assert time.perf_counter() - started < 1
 
 
 def test_text_over_the_size_limit_is_rejected() -> None:
     with pytest.raises(ConfigError, match="limit"):
-        load_text("a: " + "x" * (10 * 1024 * 1024) + "\n")
+        load_text("a: " + "x" * MAX_FILE_BYTES + "\n")
 
 
 def test_an_alias_bomb_is_rejected_within_a_second_with_a_line() -> None:
@@ -371,6 +373,16 @@ def test_nesting_across_includes_counts_towards_the_depth_limit(tmp_path: Path) 
                                "deep.yml": deep})
     with pytest.raises(ConfigError, match="nested more than"):
         _load(root)
+
+
+def test_a_file_with_too_many_values_stops_while_parsing(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(yaml_dialect, "MAX_NODES", 1000)
+    text = "items:\n" + "".join(f"  - {i}\n" for i in range(2000))
+    with pytest.raises(ConfigError, match="too many values: the limit is 1,000") as info:
+        load_text(text)
+    # the mapping, its key and the list are values too, so item 998 (line 999) is the 1,001st
+    assert info.value.location is not None and info.value.location.line == 999
 
 
 def test_an_include_bomb_is_stopped_by_the_value_budget(tmp_path: Path) -> None:
