@@ -180,16 +180,21 @@ class LocalJob:
             self.cur.close()
 
     def _use_database(self) -> None:
-        """USE the job's database; a job that writes a table creates the databases it needs."""
-        name = self.job.database
-        existing = self.db.databases(self.cur)
-        target = self.job.target
-        if name not in existing and target is None:
-            raise _unknown_database(name, existing, self.db.path)
-        needed = {name, target.database or name} if target else {name}
-        for missing in sorted(needed - set(existing)):
-            self.cur.execute(f"CREATE SCHEMA IF NOT EXISTS {CATALOG}.{quote(missing)}")
-        self.cur.execute(f"USE {CATALOG}.{quote(name)}")
+        """USE the job's database; a job that writes a table creates the databases it needs.
+        (USE is tried first: listing the schemas on every job would cost more than the job.)"""
+        name, target = self.job.database, self.job.target
+        if target is not None and target.database and target.database != name:
+            self._create_schema(target.database)
+        try:
+            self.cur.execute(f"USE {CATALOG}.{quote(name)}")
+        except duckdb.CatalogException:
+            if target is None:
+                raise _unknown_database(name, self.db.databases(self.cur), self.db.path) from None
+            self._create_schema(name)
+            self.cur.execute(f"USE {CATALOG}.{quote(name)}")
+
+    def _create_schema(self, name: str) -> None:
+        self.cur.execute(f"CREATE SCHEMA IF NOT EXISTS {CATALOG}.{quote(name)}")
 
     def _run_writes(self, writes: list[Statement]) -> int:
         """Run the statements in one transaction; the count of the last one (rows written)."""
@@ -207,8 +212,7 @@ class LocalJob:
         if target is None or not isinstance(tree, exp.Insert):
             return tree
         database = target.db or self.job.database
-        if database not in self.db.databases(self.cur):
-            self.cur.execute(f"CREATE SCHEMA IF NOT EXISTS {CATALOG}.{quote(database)}")
+        self._create_schema(database)
         if tree.args.get("overwrite") or target.name not in self.db.tables(database, self.cur):
             return translate.insert_as_create(tree)
         # TD matches inserted columns to the table's by name, not by position.
@@ -235,11 +239,11 @@ class LocalJob:
         table = f"td_result_{job_id}"
         sql = statement.sql("duckdb")
         try:
-            self.cur.execute(f"CREATE OR REPLACE TABLE memory.main.{quote(table)} AS {sql}")
-            described = self.cur.execute(f"SELECT * FROM memory.main.{quote(table)} LIMIT 0")
+            name = f"memory.main.{quote(table)}"
+            row = self.cur.execute(f"CREATE OR REPLACE TABLE {name} AS {sql}").fetchone()
+            # (DuckDB answers CREATE TABLE AS with the row count: num_records for free)
+            described = self.cur.execute(f"SELECT * FROM {name} LIMIT 0")
             columns = [d[0] for d in described.description or ()]
-            counted = self.cur.execute(f"SELECT count(*) FROM memory.main.{quote(table)}")
-            row = counted.fetchone()
         except duckdb.Error as exc:
             raise translate.backend_error(self.job.statement, statement, str(exc)) from None
         return LocalResult(self.db, job_id, columns, int(row[0]) if row else 0, table)
