@@ -10,7 +10,7 @@ must report at its line, and ``dsl`` may not import ``scheduler``.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache, partial
@@ -176,10 +176,12 @@ def _seconds_interval(value: Any, where: Location | None) -> _Form:
     return str(seconds), None, 0, seconds
 
 
-_FORMS = {"hourly": partial(_clock, "hourly", "0 * * * *"),
-          "daily": partial(_clock, "daily", "0 0 * * *"), "weekly": _weekly, "monthly": _monthly,
-          "minutes_interval": _minutes_interval, "cron": _cron,
-          "seconds_interval": _seconds_interval}
+_FORMS: dict[str, Callable[[Any, Location | None], _Form]] = {
+    "hourly": partial(_clock, "hourly", "0 * * * *"),
+    "daily": partial(_clock, "daily", "0 0 * * *"),
+    "weekly": _weekly, "monthly": _monthly, "minutes_interval": _minutes_interval,
+    "cron": _cron, "seconds_interval": _seconds_interval,
+}
 
 
 def _text(value: Any, kind: str, where: Location | None) -> str:
