@@ -29,7 +29,7 @@ from digpy.dsl.source import Mark
 from digpy.dsl.suggest import did_you_mean
 from digpy.errors import ConfigError, Location
 
-# Limits. A 1,000-task workflow (Digdag's cap on tasks per attempt) is ~80 KB, ~6,000 values
+# Limits. A 1,000-task workflow (Digdag's cap on tasks per attempt) is ~80 KB, ~10,000 values
 # and under 10 levels deep, so each limit leaves 20x headroom. They are also what bounds the
 # cost of hostile input: the pure-Python parser reads ~0.2 MB/s, so a file at the size limit
 # parses in ~10 s, and anything larger, deeper or more aliased fails in well under a second.
@@ -224,7 +224,11 @@ def _syntax_error(exc: yaml.MarkedYAMLError, name: str) -> ConfigError:
     problem = exc.problem or exc.context or "syntax error"
     context_mark = exc.context_mark
     if exc.context and exc.problem and context_mark is not None:
-        problem += f" ({exc.context} at line {context_mark.line + 1})"
+        if problem == "second occurrence":  # PyYAML's duplicate anchor reads backwards
+            problem = exc.context.replace("; first occurrence", "") + " (first at line"
+        else:
+            problem += f" ({exc.context} at line"
+        problem += f" {context_mark.line + 1})"
     mark = exc.problem_mark or context_mark
     location = to_mark(mark).location() if mark is not None else Location(name, 1, 1)
     return ConfigError(f"invalid YAML: {problem}", location=location)
@@ -233,8 +237,10 @@ def _syntax_error(exc: yaml.MarkedYAMLError, name: str) -> ConfigError:
 def check_alias_expansion(composed: Composed) -> None:
     """Reject alias bombs and self-referencing aliases before anything is built."""
     sizes: dict[int, int] = {}
+    copied = 0
     for mark, target in composed.aliases:
-        if expanded_size(target, sizes, cycle_mark=mark) > MAX_ALIAS_EXPANSION:
+        copied += expanded_size(target, sizes, cycle_mark=mark)
+        if copied > MAX_ALIAS_EXPANSION:
             raise ConfigError(
                 f"aliases expand to more than {MAX_ALIAS_EXPANSION:,} values (alias bomb?)",
                 location=to_mark(mark).location())

@@ -347,6 +347,14 @@ def test_an_alias_bomb_is_rejected_within_a_second_with_a_line() -> None:
     assert info.value.location is not None and info.value.location.line > 1
 
 
+def test_many_copies_of_a_mid_sized_anchor_add_up_to_the_alias_limit() -> None:
+    text = f"base: &b [{', '.join(['1'] * 1000)}]\n" + "".join(
+        f"c{i}: *b\n" for i in range(200))
+    with pytest.raises(ConfigError, match="alias bomb") as info:
+        load_text(text)
+    assert info.value.location is not None and info.value.location.line == 101
+
+
 def test_a_few_legitimate_anchors_still_load() -> None:
     text = "base: &b {sh>: echo, _retry: 2}\n" + "".join(
         f"+t{i}: *b\n" for i in range(200))
