@@ -1,5 +1,6 @@
 """Everything an operator author imports. Nothing here imports the engine or the store."""
 
+from digpy.dsl.durations import format_duration, parse_duration
 from digpy.errors import ConfigError, PollAgain, TaskFailed
 from digpy.spi.operator import Operator, OperatorContext
 from digpy.spi.types import (
@@ -23,4 +24,6 @@ __all__ = [
     "TaskRequest",
     "TaskResult",
     "TemplateRenderer",
+    "format_duration",
+    "parse_duration",
 ]

@@ -54,3 +54,4 @@ class Operator(ABC):
 
     def cleanup(self) -> None:
         """Called instead of ``run`` when a killed task was polling (e.g. kill a remote job)."""
+        return None

@@ -10,12 +10,9 @@ the deadline survives an engine restart and no thread is held. With
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable
 from typing import Any, ClassVar
 
-import digpy.spi as _spi
-from digpy.spi import ConfigError, Operator, PollAgain, TaskFailed, TaskResult
+from digpy.spi import ConfigError, Operator, PollAgain, TaskFailed, TaskResult, parse_duration
 
 # Same key as Digdag, so the state reads the same in both: epoch milliseconds.
 START_STATE_KEY = "wait_start_time_millis"
@@ -86,29 +83,3 @@ def _duration(value: Any, name: str) -> int:
 
 def _label(name: str) -> str:
     return name if name.endswith(">") else f"wait>: option '{name}'"
-
-
-# The shared grammar is digpy.dsl.durations (also used by `_timeout`); operators may import
-# only digpy.spi, so it is taken from there once the spi re-exports it. Until then this is
-# the same grammar: Digdag's "Nd Nh Nm Ns", plus a bare number of seconds as digpy allows.
-_DURATION = re.compile(
-    r"\s*(?:(\d+)\s*d)?\s*(?:(\d+)\s*h)?\s*(?:(\d+)\s*m)?\s*(?:(\d+)\s*s)?\s*", re.IGNORECASE
-)
-_BARE_SECONDS = re.compile(r"\s*\d+\s*")
-
-
-def _parse_duration(text: str | int) -> int:
-    if isinstance(text, int) and not isinstance(text, bool) and text >= 0:
-        return text
-    if not isinstance(text, str):
-        raise ValueError(f"Invalid duration: {text!r}")
-    if _BARE_SECONDS.fullmatch(text):
-        return int(text)
-    match = _DURATION.fullmatch(text)
-    if match is None or not any(match.groups()):
-        raise ValueError(f"Invalid duration: {text!r}")
-    days, hours, minutes, seconds = (int(g or 0) for g in match.groups())
-    return ((days * 24 + hours) * 60 + minutes) * 60 + seconds
-
-
-parse_duration: Callable[[str | int], int] = getattr(_spi, "parse_duration", _parse_duration)
