@@ -110,6 +110,13 @@ class SessionRepo(ABC):
     ) -> Session | None:
         """The session for the triple, or None."""
 
+    @abstractmethod
+    def list_sessions(
+        self, project_id: int, workflow_name: str | None = None, *, limit: int = 100
+    ) -> list[Session]:
+        """The project's sessions (of one workflow if given), newest ``session_time``
+        first (ties: newest id first), at most ``limit``."""
+
 
 class AttemptRepo(ABC):
     @abstractmethod

@@ -134,6 +134,19 @@ def test_a_session_is_unique_per_project_workflow_and_time(store: Store) -> None
     assert first.session_time == SESSION_TIME
 
 
+def test_sessions_are_listed_newest_session_time_first(store: Store) -> None:
+    with store.write() as tx:
+        project = tx.projects.put_project("default", "/p", now=NOW)
+        times = [SESSION_TIME + timedelta(days=d) for d in (1, 0, 2)]
+        for i, when in enumerate(times):
+            tx.sessions.put_session(project.id, "wf", when, uuid=f"u-{i}", now=NOW)
+        tx.sessions.put_session(project.id, "other", SESSION_TIME, uuid="o", now=NOW)
+        listed = tx.sessions.list_sessions(project.id, "wf", limit=2)
+        every = tx.sessions.list_sessions(project.id)
+    assert [s.session_time for s in listed] == [times[2], times[0]]
+    assert len(every) == 4
+
+
 def test_attempts_are_numbered_and_the_newest_is_the_sessions_last(store: Store) -> None:
     with store.write() as tx:
         first = _attempt(tx)

@@ -83,3 +83,12 @@ class SqlSessionRepo(SessionRepo):
             )
         ).first()
         return _session(row) if row else None
+
+    def list_sessions(
+        self, project_id: int, workflow_name: str | None = None, *, limit: int = 100
+    ) -> list[Session]:
+        query = sessions.select().where(sessions.c.project_id == project_id)
+        if workflow_name is not None:
+            query = query.where(sessions.c.workflow_name == workflow_name)
+        query = query.order_by(sessions.c.session_time.desc(), sessions.c.id.desc()).limit(limit)
+        return [_session(r) for r in self.conn.execute(query)]

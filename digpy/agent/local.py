@@ -1,0 +1,365 @@
+"""The one entry point the CLI and the Python API use to run workflows in-process.
+
+``LocalEngine`` opens the project's store (``<project>/.digpy/state.db`` unless one is
+given), stores the project and revision, creates or reuses the session, starts an attempt
+and drives it to completion on ``max_task_threads`` worker threads, reporting progress to
+listeners; it returns a frozen ``RunResult``. ``retry`` starts a new attempt of a finished
+attempt's session reusing its results; ``kill`` stops an attempt. See docs/engine.md.
+
+It lives in ``agent`` (not ``engine``) because it wires threads and a concrete store, which
+the engine never touches.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager, nullcontext
+from datetime import datetime, time
+from pathlib import Path
+from typing import Any
+
+from digpy.agent.pool import Driver, WorkerPool
+from digpy.agent.runner import Evaluator, OperatorResolver, Renderer, TaskRunner
+from digpy.agent.workspace import FileLogs, LogFactory, SecretsFactory, no_secrets
+from digpy.clock import Clock, SystemClock
+from digpy.dsl.model import Workflow
+from digpy.engine.attempts import (
+    DEFAULT_TASK_LIMIT,
+    AttemptRequest,
+    Registered,
+    ScheduleTimesFactory,
+    attempt_params,
+    register_project,
+    start_attempt,
+)
+from digpy.engine.definitions import from_definition
+from digpy.engine.executor import AttemptExecutor
+from digpy.engine.listeners import Listener, Listeners
+from digpy.engine.params import AttemptScope, deep_merge
+from digpy.engine.results import RunResult, summarize
+from digpy.engine.resume import LocalSelection, local_selection, plan_resume
+from digpy.engine.selection import only_subtree
+from digpy.engine.unit import EdgeHook
+from digpy.errors import Conflict
+from digpy.model.records import Attempt
+from digpy.model.states import Trigger
+from digpy.store.base import Store
+
+
+class LocalEngine:
+    """Run workflows of one project in this process. Not thread-safe: one call at a time.
+
+    Collaborators are injected so tests (and the CLI) choose them: ``operators`` resolves
+    an operator type name to its class (default: the entry-point registry), ``secrets``
+    builds a task's SecretProvider, ``logs`` opens task logs (default: files under
+    ``.digpy/logs`` echoed to ``echo``), ``clock`` is the only source of time.
+    """
+
+    def __init__(
+        self,
+        project_path: Path,
+        *,
+        project_name: str = "default",
+        store: Store | None = None,
+        clock: Clock | None = None,
+        operators: OperatorResolver | None = None,
+        secrets: SecretsFactory | None = None,
+        logs: LogFactory | None = None,
+        listeners: Sequence[Listener] = (),
+        max_task_threads: int = 0,
+        task_limit: int = DEFAULT_TASK_LIMIT,
+        default_params: Mapping[str, Any] | None = None,
+        echo: Callable[[str], None] | None = None,
+        evaluate: Evaluator | None = None,
+        render: Renderer | None = None,
+        schedule_times: ScheduleTimesFactory | None = None,
+        on_edge: EdgeHook | None = None,
+    ) -> None:
+        self.project_path = Path(project_path).resolve()
+        self.project_name = project_name
+        self.clock = clock or SystemClock()
+        self.listeners = Listeners(listeners)
+        self.max_task_threads = max_task_threads
+        self.task_limit = task_limit
+        self.default_params = dict(default_params or {})
+        self.schedule_times = schedule_times
+        self.on_edge = on_edge
+        self._own_store = store is None
+        self.store = store if store is not None else _open_local(self.project_path)
+        self.runner = TaskRunner(
+            project_path=self.project_path,
+            project_name=project_name,
+            resolve_operator=operators or _registry_resolver(),
+            secrets=secrets or no_secrets,
+            logs=logs or FileLogs(self.project_path / ".digpy" / "logs", echo=echo),
+            clock=self.clock,
+            evaluate=evaluate,
+            render=render,
+        )
+        self._driver: Driver | None = None
+        self._registered: Registered | None = None
+
+    # -- the API ------------------------------------------------------------------------------
+
+    def register(
+        self, workflows: Sequence[Workflow], default_params: Mapping[str, Any] | None = None
+    ) -> Registered:
+        """Store the project and a revision of ``workflows`` (idempotent by content)."""
+        self._registered = register_project(
+            self.store,
+            name=self.project_name,
+            path=str(self.project_path),
+            workflows=workflows,
+            default_params=default_params,
+            now=self.clock.now(),
+        )
+        return self._registered
+
+    def run(
+        self,
+        workflow: Workflow,
+        *,
+        session_time: datetime | None = None,
+        params: Mapping[str, Any] | None = None,
+        rerun: bool = False,
+        start: str | None = None,
+        goal: str | None = None,
+        end: str | None = None,
+        only: str | None = None,
+        attempt_name: str | None = None,
+        trigger: Trigger = Trigger.RUN,
+        who: str = "",
+        last_executed_session_time: datetime | None = None,
+    ) -> RunResult:
+        """Run ``workflow`` to completion (``digpy run``).
+
+        Tasks that succeeded in earlier attempts of the same session are replayed unless
+        ``rerun``; ``start``/``goal``/``end`` narrow that (spec §7.1); ``only="+task"`` runs
+        just that task's subtree. ``session_time`` defaults to the workflow's newest
+        session, else today 00:00 in the workflow's time zone.
+
+        :raises ConfigError: a bad option or task pattern. :raises StoreLocked: another
+            process is running attempts on this project's store."""
+        with self._locked():
+            registered = self._ensure_registered(workflow)
+            when = session_time or self._default_session_time(registered, workflow)
+            previous = self._previous_successes(registered.project.id, workflow.name, when)
+            selection = local_selection(
+                workflow, previous, rerun=rerun, start=start, goal=goal, end=end
+            )
+            runnable = only_subtree(workflow, only) if only else workflow
+            values = attempt_params(
+                workflow,
+                when,
+                params or {},
+                schedule_times=self.schedule_times,
+                last_executed_session_time=last_executed_session_time,
+            )
+            request = AttemptRequest(
+                project_id=registered.project.id,
+                workflow=runnable,
+                definition=registered.definitions[workflow.name],
+                revision_name=registered.revision.name,
+                session_time=when,
+                params=values,
+                trigger=trigger,
+                who=who,
+                task_limit=self.task_limit,
+            )
+            attempt = self._start_named(request, attempt_name)
+            return self._drive(attempt, selection)
+
+    def retry(
+        self,
+        attempt_id: int,
+        *,
+        resume_from: str | None = None,
+        resume: str | None = None,
+        params: Mapping[str, Any] | None = None,
+        name: str | None = None,
+        workflow: Workflow | None = None,
+    ) -> RunResult:
+        """A new attempt of a finished attempt's session (spec §6.3), run to completion.
+
+        ``resume="failed"`` reuses every successful task but the root; ``resume_from="+t"``
+        reuses the tasks before ``+t``; neither (or ``resume="all"``) re-runs everything.
+        Params are the old attempt's deep-merged with ``params``. ``workflow`` runs a new
+        definition (latest revision); by default the old definition is kept.
+
+        :raises Conflict: the attempt is still running, or ``name`` is taken.
+        :raises ConfigError: a bad pattern, or reused tasks that did not succeed."""
+        with self._locked():
+            with self.store.read() as tx:
+                old = tx.attempts.get_attempt(attempt_id)
+                old_tasks = tx.tasks.list_tasks(attempt_id)
+                definition = tx.projects.get_definition(old.workflow_definition_id)
+                revision = tx.projects.get_revision(definition.revision_id)
+            if not old.done:
+                raise Conflict(f"attempt {attempt_id} is still running; kill it or wait")
+            plan = plan_resume(old_tasks, resume=resume, resume_from=resume_from)
+            if workflow is not None:
+                registered = self._ensure_registered(workflow)
+                definition = registered.definitions[workflow.name]
+                revision = registered.revision
+            request = AttemptRequest(
+                project_id=old.project_id,
+                workflow=workflow or from_definition(definition),
+                definition=definition,
+                revision_name=revision.name,
+                session_time=old.session_time,
+                params=deep_merge(old.params, params or {}),
+                trigger=Trigger.RETRY,
+                name=name or uuid.uuid4().hex,
+                task_limit=old.task_limit,
+                resume=plan,
+            )
+            attempt = start_attempt(self.store, request, now=self.clock.now())
+            return self._drive(attempt, LocalSelection())
+
+    def kill(self, attempt_id: int) -> bool:
+        """Kill an attempt (spec §3.10): running operators are told to stop, nothing else
+        starts, no ``_error`` runs; the attempt ends ``killed``. False when it is already
+        done or being killed. Works from another process too (the runner notices)."""
+        driver = self._driver
+        if driver is not None:
+            for driven in driver.attempts:
+                if driven.executor.attempt.id == attempt_id:
+                    return driver.kill(driven.executor)
+        with self.store.write() as tx:
+            return tx.attempts.request_cancel(attempt_id)
+
+    def result(self, attempt_id: int) -> RunResult:
+        """What an attempt did so far (or in the end)."""
+        with self.store.read() as tx:
+            attempt = tx.attempts.get_attempt(attempt_id)
+            tasks = tx.tasks.list_tasks(attempt_id)
+        return summarize(attempt, tasks)
+
+    def close(self) -> None:
+        if self._own_store:
+            self.store.close()
+
+    def __enter__(self) -> LocalEngine:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- internals ----------------------------------------------------------------------------
+
+    def _drive(self, attempt: Attempt, selection: LocalSelection) -> RunResult:
+        executor = AttemptExecutor(
+            self.store,
+            attempt,
+            self._scope(attempt),
+            listeners=self.listeners,
+            on_edge=self.on_edge,
+        )
+        self.listeners.on_attempt_started(executor.attempt)
+        pool = WorkerPool(self.runner, self.max_task_threads)
+        driver = Driver(self.runner, pool, self.clock)
+        driver.add(executor, selection)
+        self._driver = driver
+        try:
+            _run_interruptibly(driver)
+        finally:
+            self._driver = None
+            pool.shutdown()
+        return self.result(attempt.id)
+
+    def _scope(self, attempt: Attempt) -> AttemptScope:
+        with self.store.read() as tx:
+            project = tx.projects.get_project(attempt.project_id)
+            definition = tx.projects.get_definition(attempt.workflow_definition_id)
+            revision = tx.projects.get_revision(definition.revision_id)
+        return AttemptScope(
+            project_id=project.id,
+            project_name=project.name,
+            project_path=self.project_path,
+            workflow_name=attempt.workflow_name,
+            session_id=attempt.session_id,
+            session_uuid=attempt.session_uuid,
+            session_time=attempt.session_time,
+            attempt_id=attempt.id,
+            attempt_name=attempt.name,
+            timezone=attempt.timezone,
+            attempt_params=attempt.params,
+            default_params=deep_merge(self.default_params, revision.default_params),
+        )
+
+    def _ensure_registered(self, workflow: Workflow) -> Registered:
+        from digpy.engine.definitions import to_definition
+
+        known = self._registered
+        stored = known.definitions.get(workflow.name) if known is not None else None
+        if known is not None and stored is not None and stored.hash == to_definition(workflow).hash:
+            return known
+        return self.register([workflow])
+
+    def _default_session_time(self, registered: Registered, workflow: Workflow) -> datetime:
+        with self.store.read() as tx:
+            newest = tx.sessions.list_sessions(registered.project.id, workflow.name, limit=1)
+        if newest:
+            return newest[0].session_time
+        from digpy.dsl.timezones import parse_timezone
+
+        local_now = self.clock.now().astimezone(parse_timezone(workflow.timezone))
+        return datetime.combine(local_now.date(), time(), tzinfo=local_now.tzinfo)
+
+    def _previous_successes(self, project_id: int, workflow_name: str, when: datetime) -> list[Any]:
+        with self.store.read() as tx:
+            session = tx.sessions.find_session(project_id, workflow_name, when)
+            if session is None:
+                return []
+            return tx.tasks.latest_successes(session.id, before_attempt_id=2**62)
+
+    def _start_named(self, request: AttemptRequest, name: str | None) -> Attempt:
+        """The first attempt of a session is unnamed; later local runs are ``run-N``."""
+        from dataclasses import replace
+
+        if name is None:
+            try:
+                return start_attempt(self.store, replace(request, name=""), now=self.clock.now())
+            except Conflict:
+                name = self._next_run_name(request)
+        return start_attempt(self.store, replace(request, name=name), now=self.clock.now())
+
+    def _next_run_name(self, request: AttemptRequest) -> str:
+        with self.store.read() as tx:
+            session = tx.sessions.find_session(
+                request.project_id, request.workflow.name, request.session_time
+            )
+            count = len(tx.attempts.list_attempts(session.id)) if session else 0
+        return f"run-{count + 1}"
+
+    @contextmanager
+    def _locked(self) -> Iterator[None]:
+        from digpy.store.sql.engine import RunLock, local_state_path
+
+        lock = RunLock(local_state_path(self.project_path)) if self._own_store else nullcontext()
+        with lock:
+            yield
+
+
+def _run_interruptibly(driver: Driver) -> None:
+    """Ctrl-C kills the attempt, stops running operators and waits for them, so the
+    attempt ends ``killed`` and can be retried; a second Ctrl-C stops waiting."""
+    try:
+        driver.run()
+    except KeyboardInterrupt:
+        driver.interrupt("interrupted (Ctrl-C)")
+        driver.run()
+
+
+def _open_local(project_path: Path) -> Store:
+    from digpy.store.sql.engine import open_local_store
+
+    return open_local_store(project_path)
+
+
+def _registry_resolver() -> OperatorResolver:
+    from digpy.agent.registry import OperatorRegistry
+
+    registry = OperatorRegistry.from_entry_points()
+    return registry.get

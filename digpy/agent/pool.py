@@ -1,0 +1,207 @@
+"""Worker threads and the loop that drives attempts to completion.
+
+The ``Driver`` owns every store call (one thread), so SQLite sees a single writer: it ticks
+the executors, claims READY tasks up to the free threads, hands each operator run to the
+``WorkerPool`` and records outcomes as they come back. Time comes from the injected Clock:
+with nothing running, it sleeps until the next retry or timeout (a FakeClock just advances).
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from digpy.agent.runner import Job, TaskRunner
+from digpy.clock import Clock
+from digpy.engine.executor import AttemptExecutor
+from digpy.engine.outcomes import Outcome
+from digpy.engine.resume import LocalSelection
+from digpy.model.records import Task
+
+log = logging.getLogger(__name__)
+
+DEFAULT_THREADS = 32  # what max_task_threads=0 ("no limit") means in practice
+BUSY_POLL_SECONDS = 0.05  # how often deadlines are checked while operators run
+IDLE_STEP_SECONDS = 1.0  # longest single sleep, so external kills are noticed
+KILL_CHECK_SECONDS = 1.0
+
+
+class WorkerPool:
+    """Runs jobs on up to ``size`` threads and queues (job, outcome) when each ends."""
+
+    def __init__(self, runner: TaskRunner, size: int) -> None:
+        self.size = size if size > 0 else DEFAULT_THREADS
+        self._runner = runner
+        self._threads = ThreadPoolExecutor(max_workers=self.size, thread_name_prefix="digpy-task")
+        self._done: queue.SimpleQueue[tuple[Job, Outcome]] = queue.SimpleQueue()
+        self.running: dict[int, Job] = {}
+
+    @property
+    def free(self) -> int:
+        return self.size - len(self.running)
+
+    def submit(self, job: Job) -> None:
+        self.running[job.task.id] = job
+        self._threads.submit(self._work, job)
+
+    def _work(self, job: Job) -> None:
+        self._done.put((job, self._runner.run(job)))
+
+    def collect(self, timeout: float | None) -> list[tuple[Job, Outcome]]:
+        """Finished jobs: waits up to ``timeout`` for the first, then takes what is there."""
+        finished = []
+        try:
+            finished.append(self._done.get(timeout=timeout) if timeout else self._done.get_nowait())
+        except queue.Empty:
+            return []
+        while True:
+            try:
+                finished.append(self._done.get_nowait())
+            except queue.Empty:
+                break
+        for job, _ in finished:
+            self.running.pop(job.task.id, None)
+        return finished
+
+    def cancel_all(self, reason: str, executor: AttemptExecutor | None = None) -> None:
+        for job in self.running.values():
+            if executor is None or job.executor is executor:
+                job.cancel.set(reason)
+
+    def shutdown(self) -> None:
+        self._threads.shutdown(wait=True)
+
+
+@dataclass(slots=True)
+class Driven:
+    executor: AttemptExecutor
+    selection: LocalSelection = field(default_factory=LocalSelection)
+
+
+class Driver:
+    """Drives attempts until each is done. ``interrupt()`` (Ctrl-C) kills them all."""
+
+    def __init__(self, runner: TaskRunner, pool: WorkerPool, clock: Clock) -> None:
+        self.runner = runner
+        self.pool = pool
+        self.clock = clock
+        self.attempts: list[Driven] = []
+        self._last_kill_check = clock.monotonic()
+
+    def add(self, executor: AttemptExecutor, selection: LocalSelection | None = None) -> None:
+        self.attempts.append(Driven(executor, selection or LocalSelection()))
+
+    @property
+    def done(self) -> bool:
+        return all(d.executor.done for d in self.attempts) and not self.pool.running
+
+    def run(self) -> None:
+        while not self.done:
+            self.step()
+
+    def step(self) -> None:
+        """One round: tick, dispatch, check deadlines, then wait for something to happen."""
+        now = self.clock.now()
+        dispatched = 0
+        for driven in self.attempts:
+            driven.executor.tick(now)
+            dispatched += self._dispatch(driven, now)
+        self._check_deadlines(now)
+        self._check_external_kills()
+        if self.done:
+            return
+        if self.pool.running:
+            self._record(self.pool.collect(self._busy_wait(now)))
+        elif not dispatched and not self._ready():
+            self._idle(now)
+
+    def interrupt(self, reason: str = "interrupted") -> None:
+        """Kill every attempt and stop their running operators."""
+        for driven in self.attempts:
+            if not driven.executor.done:
+                driven.executor.kill()
+        self.pool.cancel_all(reason)
+
+    def kill(self, executor: AttemptExecutor, reason: str = "killed") -> bool:
+        ok = executor.kill()
+        self.pool.cancel_all(reason, executor)
+        return ok
+
+    # -- internals ----------------------------------------------------------------------------
+
+    def _dispatch(self, driven: Driven, now: datetime) -> int:
+        executor = driven.executor
+        if executor.done or not executor.graph.ready or self.pool.free <= 0:
+            return 0
+        ready = executor.take_ready(self.pool.free)
+        claimed = executor.claim([(t, _log_path(self.runner, t)) for t in ready], now)
+        immediate: list[tuple[Task, Outcome]] = []
+        for task in claimed:
+            decided = driven.selection.decide(task)
+            prepared = decided if decided is not None else self.runner.prepare(executor, task, now)
+            if isinstance(prepared, Job):
+                self.pool.submit(prepared)
+            else:
+                immediate.append((task, prepared))
+        if immediate:
+            executor.finish(immediate, now)
+        return len(claimed)
+
+    def _ready(self) -> bool:
+        return any(d.executor.graph.ready and not d.executor.done for d in self.attempts)
+
+    def _record(self, finished: Sequence[tuple[Job, Outcome]]) -> None:
+        now = self.clock.now()
+        by_executor: dict[int, list[tuple[Task, Outcome]]] = {}
+        owners: dict[int, AttemptExecutor] = {}
+        for job, outcome in finished:
+            key = id(job.executor)
+            owners[key] = job.executor
+            by_executor.setdefault(key, []).append((job.task, outcome))
+        for key, results in by_executor.items():
+            owners[key].finish(results, now)
+
+    def _check_deadlines(self, now: datetime) -> None:
+        for job in self.pool.running.values():
+            if job.deadline is not None and job.deadline <= now and not job.cancel.is_set():
+                job.timed_out = True
+                job.cancel.set(job.timeout_reason)
+
+    def _check_external_kills(self) -> None:
+        mono = self.clock.monotonic()
+        if mono - self._last_kill_check < KILL_CHECK_SECONDS:
+            return
+        self._last_kill_check = mono
+        for driven in self.attempts:
+            ex = driven.executor
+            if not ex.done and ex.check_external_kill():
+                self.pool.cancel_all("killed", ex)
+
+    def _next_wakeup(self) -> datetime | None:
+        times = [d.executor.next_wakeup() for d in self.attempts if not d.executor.done]
+        times += [j.deadline for j in self.pool.running.values() if j.deadline is not None]
+        known = [t for t in times if t is not None]
+        return min(known) if known else None
+
+    def _busy_wait(self, now: datetime) -> float:
+        wakeup = self._next_wakeup()
+        if wakeup is None:
+            return BUSY_POLL_SECONDS * 4
+        return max(0.001, min(BUSY_POLL_SECONDS, (wakeup - now).total_seconds()))
+
+    def _idle(self, now: datetime) -> None:
+        wakeup = self._next_wakeup()
+        if wakeup is None:
+            stuck = [d.executor.attempt.id for d in self.attempts if not d.executor.done]
+            raise RuntimeError(f"attempts {stuck} cannot progress: nothing runs or waits")
+        self.clock.sleep(min(IDLE_STEP_SECONDS, max(0.0, (wakeup - now).total_seconds())))
+
+
+def _log_path(runner: TaskRunner, task: Task) -> str | None:
+    path = runner.logs.path(task)
+    return str(path) if path is not None else None
+

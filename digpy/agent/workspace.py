@@ -1,0 +1,93 @@
+"""Where a task runs and what it is handed: its working directory, its log file and its
+secrets. The local facade wires the real implementations; tests pass their own."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, Protocol
+
+from digpy.errors import ConfigError
+from digpy.model.records import Task
+from digpy.spi import SecretProvider, TaskRequest
+
+SecretsFactory = Callable[[TaskRequest], SecretProvider]
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9_.=+^@%&,\[\]{}-]")
+MAX_FILE_NAME = 200
+
+
+class LogFactory(Protocol):
+    def path(self, task: Task) -> Path | None:
+        """Where the task's log goes (stored on the task row when it is claimed)."""
+
+    def open(self, task: Task) -> Any:
+        """A TaskLog with ``close()`` for one run of the task (appends across retries)."""
+
+
+def workdir_of(project_path: Path, workdir: str) -> Path:
+    """``project / _workdir``; a ConfigError when it would leave the project."""
+    root = project_path.resolve()
+    path = (root / workdir).resolve() if workdir else root
+    if path != root and root not in path.parents:
+        raise ConfigError(f"_workdir {workdir!r} is outside the project directory")
+    return path
+
+
+def log_file_name(full_name: str) -> str:
+    """A file name for a task's log: the full name with unsafe characters replaced,
+    shortened with a hash when very long."""
+    safe = _UNSAFE.sub("_", full_name)
+    if len(safe) > MAX_FILE_NAME:
+        digest = hashlib.sha256(full_name.encode()).hexdigest()[:12]
+        safe = safe[: MAX_FILE_NAME - 13] + "-" + digest
+    return safe + ".log"
+
+
+class FileLogs:
+    """Task logs as files: ``<root>/<attempt id>/<task full name>.log``, masked by
+    ``masker`` and echoed to ``echo`` (the console) when given."""
+
+    def __init__(self, root: Path, masker: Any = None, echo: Callable[[str], None] | None = None
+                 ) -> None:
+        from digpy.secrets.masking import Masker
+
+        self.root = root
+        self.masker = masker if masker is not None else Masker()
+        self.echo = echo
+
+    def path(self, task: Task) -> Path:
+        return self.root / str(task.attempt_id) / log_file_name(task.full_name)
+
+    def open(self, task: Task) -> Any:
+        from digpy.agent.logs import TaskLogWriter
+
+        path = Path(task.log_path) if task.log_path else self.path(task)
+        return TaskLogWriter(path, self.masker, self.echo)
+
+
+class NoSecrets:
+    """A SecretProvider with no secrets."""
+
+    def get(self, key: str) -> str | None:
+        return None
+
+
+def no_secrets(request: TaskRequest) -> SecretProvider:
+    return NoSecrets()
+
+
+def local_secrets(masker: Any, store: Any = None) -> SecretsFactory:
+    """Secrets from the local secret store (``digpy secrets``), seen through each task's
+    ``_secrets`` remapping; every value read is added to ``masker``."""
+    from digpy.secrets.access import SecretAccess
+    from digpy.secrets.local import LocalSecretStore
+
+    backing = store if store is not None else LocalSecretStore.default()
+
+    def factory(request: TaskRequest) -> SecretProvider:
+        return SecretAccess(backing, request.config.get("_secrets"), masker)
+
+    return factory
