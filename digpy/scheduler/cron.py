@@ -24,7 +24,7 @@ import calendar
 from bisect import bisect_left, bisect_right
 from datetime import UTC, date, datetime, timedelta, tzinfo
 
-from digpy.dsl.schedule import CronFields
+from digpy.dsl.cronpattern import CronFields
 
 _MINUTE = timedelta(minutes=1)
 _ZERO = timedelta()

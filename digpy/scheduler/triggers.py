@@ -19,8 +19,8 @@ from typing import Any
 
 from apscheduler.triggers.base import BaseTrigger
 
+from digpy.dsl.cronpattern import parse_cron
 from digpy.dsl.model import Schedule
-from digpy.dsl.schedule import parse_cron
 from digpy.dsl.timezones import parse_timezone
 from digpy.scheduler.cron import CronMatcher
 

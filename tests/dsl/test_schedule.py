@@ -10,8 +10,9 @@ import pytest
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from digpy.dsl.cronpattern import parse_cron
 from digpy.dsl.model import Schedule, Sla
-from digpy.dsl.schedule import parse_cron, parse_schedule, parse_sla, suggest_schedule_option
+from digpy.dsl.schedule import parse_schedule, parse_sla, suggest_schedule_option
 from digpy.dsl.source import ConfigMap, Mark
 from digpy.errors import ConfigError
 

@@ -12,7 +12,8 @@ from typing import Any
 import pytest
 import yaml
 
-from digpy.dsl.schedule import parse_cron, parse_schedule
+from digpy.dsl.cronpattern import parse_cron
+from digpy.dsl.schedule import parse_schedule
 from digpy.scheduler.cron import CronMatcher
 from digpy.scheduler.triggers import NEVER, ScheduleTimes, ScheduleTrigger, Slot, is_never
 
