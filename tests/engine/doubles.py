@@ -16,7 +16,7 @@ from typing import Any
 from digpy.dsl.timezones import parse_timezone
 from digpy.errors import ExpressionError
 
-_EXPR = re.compile(r"\$\{([^{}]*)\}")
+_EXPR = re.compile(r"\$\$|\$\{([^{}]*)\}")
 _NAME = re.compile(r"^\s*([A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)*)\s*$")
 
 
@@ -49,10 +49,11 @@ def render(text: str, params: Mapping[str, Any], *, timezone: str = "UTC",
         return text
     out, pos = [], 0
     for match in _EXPR.finditer(text):
-        out.append(text[pos:match.start()].replace("$$", "$"))
-        out.append(_text(_lookup(match.group(1), params)))
+        out.append(text[pos:match.start()])
+        is_dollar = match.group(0) == "$$"
+        out.append("$" if is_dollar else _text(_lookup(match.group(1), params)))
         pos = match.end()
-    out.append(text[pos:].replace("$$", "$"))
+    out.append(text[pos:])
     return "".join(out)
 
 
