@@ -348,6 +348,8 @@ def _run_interruptibly(driver: Driver) -> None:
     try:
         driver.run()
     except KeyboardInterrupt:
+        for driven in driver.attempts:
+            driven.executor.reload()  # the interrupt may have landed between two updates
         driver.interrupt("interrupted (Ctrl-C)")
         driver.run()
 

@@ -202,20 +202,23 @@ class AttemptExecutor:
         except BaseException:
             self.reload()  # queues were consumed by a transaction that rolled back
             raise
-        for change in unit.log:
-            self._apply(change.before, change.after)
+        # Mirror everything first, then tell listeners: a listener that raises (even
+        # KeyboardInterrupt) can never leave the graph half-updated.
+        events = [self._apply(change.before, change.after) for change in unit.log]
         if unit.stale:
             self.reload()
+        for event in events:
+            if event is not None:
+                self._emit(*event)
 
-    def _apply(self, before: Task | None, after: Task) -> None:
+    def _apply(self, before: Task | None, after: Task) -> tuple[TaskState, Task] | None:
         if before is None:
             self.graph.add(after)
-            return
+            return None
         fields = {f: getattr(after, f) for f in _CHANGED_FIELDS}
         task = self.graph.update(after.id, **fields)
         self._track_timeout(task)
-        if before.state is not after.state:
-            self._emit(before.state, task)
+        return (before.state, task) if before.state is not after.state else None
 
     def _emit(self, before: TaskState, task: Task) -> None:
         if task.state is S.RUNNING:

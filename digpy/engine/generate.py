@@ -15,6 +15,7 @@ from digpy.model.records import NewTask, ResumingTask, Task, TaskOutput
 from digpy.model.states import TaskFlags, TaskState
 
 INITIAL = TaskFlags.INITIAL_TASK
+_DOLLAR = "${'$'}"  # a template expression that evaluates to one literal "$"
 
 
 def compiled_rows(
@@ -150,8 +151,9 @@ def error_task_config(
     error_config: Mapping[str, Any], error: Mapping[str, Any], stores: Mapping[str, Any]
 ) -> dict[str, Any]:
     """The ``_error`` tree with ``error`` (and a failed group's descendant stores) in its
-    ``_export``. ``$`` in the record is doubled so ``${...}`` text inside an error message
-    stays literal when the handler's params are evaluated."""
+    ``_export``. Every ``$`` in the record is written as the expression ``${'$'}``, so
+    ``${...}`` text inside an error message (a template error names its expression) stays
+    literal when the handler's params are evaluated, instead of failing the handler."""
     config = dict(error_config)
     export = dict(config.get("_export") or {})
     merge_into(export, stores)
@@ -162,7 +164,7 @@ def error_task_config(
 
 def _escape_dollars(value: Any) -> Any:
     if isinstance(value, str):
-        return value.replace("$", "$$") if "$" in value else value
+        return value.replace("$", _DOLLAR) if "$" in value else value
     if isinstance(value, Mapping):
         return {k: _escape_dollars(v) for k, v in value.items()}
     if isinstance(value, list):

@@ -21,6 +21,9 @@ _NAME = re.compile(r"^\s*([A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)*)\s*$")
 
 
 def _lookup(expr: str, scope: Mapping[str, Any]) -> Any:
+    literal = expr.strip()
+    if len(literal) >= 2 and literal[0] == literal[-1] == "'":
+        return literal[1:-1]
     match = _NAME.match(expr)
     if match is None:
         raise ExpressionError("unsupported by the test double", js_class="SyntaxError",

@@ -45,9 +45,10 @@ class Trace:
 
 class TraceOperator(Operator):
     """``trace>: label`` records ``label`` (the task name when empty), then does what its
-    options say: ``store``/``export``/``reset``/``sub`` results, ``fail``, ``fail_times``,
-    ``crash``, ``poll`` (+``poll_interval``), ``advance`` (FakeClock seconds),
-    ``wait_cancel`` (block until the cancel token is set), ``timed`` (label@seconds)."""
+    options say: ``store``/``export``/``reset``/``sub`` (or raw ``_do``) results, ``fail``,
+    ``fail_template``, ``fail_times``, ``crash``, ``poll`` (+``poll_interval``), ``advance``
+    (FakeClock seconds), ``wait_cancel`` (block until the cancel token is set), ``timed``
+    (label@seconds)."""
 
     type: ClassVar[str] = "trace"
     retryable: ClassVar[bool] = True
@@ -72,10 +73,12 @@ class TraceOperator(Operator):
             raise TaskFailed(str(cfg.get("message", f"failure {runs}")))
         if "fail" in cfg:
             raise TaskFailed(str(cfg["fail"]))
+        if "fail_template" in cfg:  # a message with ${...} that no template engine touched
+            raise TaskFailed("price ${" + str(cfg["fail_template"]) + "} unknown")
         if "crash" in cfg:
             raise RuntimeError(str(cfg["crash"]))
         return TaskResult(
-            subtask_config=cfg.get("sub"),
+            subtask_config=cfg.get("_do") or cfg.get("sub"),
             store_params=cfg.get("store") or {},
             export_params=cfg.get("export") or {},
             reset_store_params=tuple(cfg.get("reset") or ()),
