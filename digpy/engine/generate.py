@@ -131,13 +131,15 @@ def resuming_of(tasks: Sequence[Task], names: frozenset[str]) -> list[ResumingTa
     by_id = {t.id: t for t in tasks}
     out = []
     for task in tasks:
-        if task.full_name not in names or task.parent_id is None:
+        if task.full_name not in names or task.parent_id not in by_id:
             continue
         out.append(
             ResumingTask(
                 full_name=task.full_name,
-                parent_full_name=by_id[task.parent_id].full_name,
-                upstream_full_names=tuple(by_id[u].full_name for u in task.upstream_ids),
+                parent_full_name=by_id[task.parent_id].full_name,  # type: ignore[index]
+                upstream_full_names=tuple(
+                    by_id[u].full_name for u in task.upstream_ids if u in by_id
+                ),
                 is_group=task.is_group,
                 operator=task.operator,
                 config=task.config,

@@ -25,15 +25,17 @@ RESUME_MODES = ("failed", "all")
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ResumePlan:
-    """Outputs to copy into the new attempt, by full name."""
+    """Outputs to copy into the new attempt, by full name (``rows``: every row of the old
+    attempt, to name parents and upstreams of reused dynamic tasks)."""
 
     reuse: Mapping[str, Task] = field(default_factory=dict)
+    rows: Sequence[Task] = ()
 
     def split(self, static_names: set[str]) -> tuple[dict[str, TaskOutput], list[ResumingTask]]:
         """(outputs of compiled tasks, dynamic tasks to insert when regenerated)."""
         static = {n: t.output for n, t in self.reuse.items() if n in static_names}
         dynamic_names = frozenset(n for n in self.reuse if n not in static_names)
-        return static, resuming_of(list(self.reuse.values()), dynamic_names)
+        return static, resuming_of(self.rows, dynamic_names)
 
 
 def plan_resume(
@@ -60,7 +62,7 @@ def _resume_failed(newest: Mapping[str, Task]) -> ResumePlan:
     reuse = {
         n: t for n, t in newest.items() if t.state is TaskState.SUCCESS and t.parent_id is not None
     }
-    return ResumePlan(reuse=reuse)
+    return ResumePlan(reuse=reuse, rows=tuple(newest.values()))
 
 
 def _resume_from(newest: Mapping[str, Task], pattern: str) -> ResumePlan:
@@ -77,7 +79,7 @@ def _resume_from(newest: Mapping[str, Task], pattern: str) -> ResumePlan:
     if failed:
         detail = ", ".join(f"{n} ({newest[n].state.label})" for n in failed)
         raise ConfigError(f"Resuming non-successful tasks is not allowed: {detail}")
-    return ResumePlan(reuse={n: newest[n] for n in names})
+    return ResumePlan(reuse={n: newest[n] for n in names}, rows=rows)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
