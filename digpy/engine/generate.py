@@ -136,7 +136,7 @@ def resuming_of(tasks: Sequence[Task], names: frozenset[str]) -> list[ResumingTa
         out.append(
             ResumingTask(
                 full_name=task.full_name,
-                parent_full_name=by_id[task.parent_id].full_name,  # type: ignore[index]
+                parent_full_name=by_id[task.parent_id].full_name,
                 upstream_full_names=tuple(
                     by_id[u].full_name for u in task.upstream_ids if u in by_id
                 ),
