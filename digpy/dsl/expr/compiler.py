@@ -13,7 +13,7 @@ from typing import Any
 
 from digpy.dsl.expr import nodes as n
 from digpy.dsl.expr import ops
-from digpy.dsl.expr.functions import JsFunction, NativeFunction
+from digpy.dsl.expr.functions import FUNCTION_PROTO, JsFunction, NativeFunction
 from digpy.dsl.expr.jsglobals import DENIED_GLOBALS, GLOBALS
 from digpy.dsl.expr.props import check_key, get_computed, get_property
 from digpy.dsl.expr.regexp import JsRegExp
@@ -71,6 +71,9 @@ class JsClosure(JsFunction):
             return self.body(Env(self.env.params, realm, Frame(variables, self.env.frame)))
         finally:
             realm.leave()
+
+    def get(self, key: str) -> Any:
+        return FUNCTION_PROTO.get(key, UNDEFINED)
 
     def to_str(self) -> str:
         return f"function {self.name}({', '.join(self.params)}) {{ ... }}"

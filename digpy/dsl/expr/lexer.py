@@ -37,7 +37,7 @@ _REGEX_AFTER_NAMES = frozenset({"return", "typeof", "instanceof", "in", "new", "
 def _number(text: str) -> float | int:
     if text[:2] in ("0x", "0X"):
         value = int(text[2:], 16)
-    elif len(text) > 1 and text[0] == "0" and text.isdigit():
+    elif len(text) > 1 and text[0] == "0" and all(c in "01234567" for c in text):
         value = int(text, 8)  # legacy octal, as ES5 sloppy mode reads 017
     elif text.isdigit():
         value = int(text)

@@ -125,7 +125,7 @@ class JsRegExp(JsObject):
             return REGEXP_METHODS[key]
         simple = {"source": self.source, "global": "g" in self.flags,
                   "ignoreCase": "i" in self.flags, "multiline": "m" in self.flags,
-                  "lastIndex": self.last_index}
+                  "lastIndex": self.last_index, "flags": self.flags}
         return simple.get(key, UNDEFINED)
 
 
