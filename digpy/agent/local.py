@@ -144,7 +144,8 @@ class LocalEngine:
         with self._locked():
             registered = self._ensure_registered(workflow)
             when = session_time or self._default_session_time(registered, workflow)
-            previous = self._previous_successes(registered.project.id, workflow.name, when)
+            project_id = registered.project.id
+            previous = [] if rerun else self._previous_successes(project_id, workflow.name, when)
             selection = local_selection(
                 workflow, previous, rerun=rerun, start=start, goal=goal, end=end
             )
@@ -335,7 +336,7 @@ class LocalEngine:
 
     @contextmanager
     def _locked(self) -> Iterator[None]:
-        from digpy.store.sql.engine import RunLock, local_state_path
+        from digpy.store.sql.local import RunLock, local_state_path
 
         lock = RunLock(local_state_path(self.project_path)) if self._own_store else nullcontext()
         with lock:
@@ -355,9 +356,9 @@ def _run_interruptibly(driver: Driver) -> None:
 
 
 def _open_local(project_path: Path) -> Store:
-    from digpy.store.sql.engine import open_local_store
+    from digpy.store.sql.local import open_local
 
-    return open_local_store(project_path)
+    return open_local(project_path)
 
 
 def _registry_resolver() -> OperatorResolver:

@@ -116,8 +116,12 @@ class TaskRunner:
              ) -> Job | Outcome:
         scope = executor.scope
         params = executor.params(task)
-        evaluate = self.evaluate or default_evaluator()
-        config = evaluate(params.merged, params.params, timezone=scope.timezone, now=now)
+        merged = params.merged
+        if _has_dollar(merged):
+            evaluate = self.evaluate or default_evaluator()
+            config = evaluate(merged, params.params, timezone=scope.timezone, now=now)
+        else:  # nothing to evaluate: skip the template engine (and its import time)
+            config = merged
         kind = task.operator or str(config.get("_type") or "")
         operator_class = self.resolve_operator(kind)
         retry = _retry_policy(operator_class, config)
@@ -264,6 +268,17 @@ def _deadline(executor: AttemptExecutor, task: Task, config: Mapping[str, Any],
     if group is not None:
         found.append(group)
     return min(found) if found else None
+
+
+def _has_dollar(value: Any) -> bool:
+    """Whether any string in ``value`` contains ``$`` (only those are evaluated)."""
+    if isinstance(value, str):
+        return "$" in value
+    if isinstance(value, Mapping):
+        return any(_has_dollar(v) for v in value.values())
+    if isinstance(value, list | tuple):
+        return any(_has_dollar(v) for v in value)
+    return False
 
 
 def _cancel_event() -> Any:

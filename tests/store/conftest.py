@@ -1,5 +1,6 @@
-"""A ``store`` fixture run once per backend: a SQLite file and (when DIGPY_TEST_POSTGRES_URL
-is set) PostgreSQL in a private schema, so other suites sharing the database are untouched."""
+"""A ``store`` fixture run once per backend: SQLite through SQLAlchemy, SQLite through the
+stdlib (``lite``, the local store), and (when DIGPY_TEST_POSTGRES_URL is set) PostgreSQL in
+a private schema, so other suites sharing the database are untouched."""
 
 from __future__ import annotations
 
@@ -11,7 +12,9 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from digpy.store.base import Store
 from digpy.store.sql.engine import SqlStore, create_sql_engine, migrate, sqlite_url
+from digpy.store.sql.lite import LiteStore
 from digpy.store.sql.schema import metadata
 
 TABLES = ", ".join(t.name for t in metadata.sorted_tables)
@@ -62,18 +65,24 @@ def _postgres_store(url: str | None) -> SqlStore:
     return SqlStore(engine, description="postgres")
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+@pytest.fixture(
+    params=["sqlite", "lite", pytest.param("postgres", marks=pytest.mark.postgres)]
+)
 def store(
     request: pytest.FixtureRequest,
     tmp_path: Path,
     sqlite_template: Path,
     postgres_schema_url: str | None,
-) -> Iterator[SqlStore]:
+) -> Iterator[Store]:
+    backend: Store
     if request.param == "sqlite":
         backend = _sqlite_store(sqlite_template, tmp_path)
+    elif request.param == "lite":
+        backend = LiteStore(tmp_path / "state.db")  # creates the schema from its own DDL
     else:
         backend = _postgres_store(postgres_schema_url)
     yield backend
-    # Every transaction must give its connection back (APScheduler's conftest habit).
-    assert backend.engine.pool.checkedout() == 0
+    if isinstance(backend, SqlStore):
+        # Every transaction must give its connection back (APScheduler's conftest habit).
+        assert backend.engine.pool.checkedout() == 0
     backend.close()

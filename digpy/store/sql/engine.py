@@ -1,39 +1,43 @@
-"""Opening a SQL store: engines, SQLite settings, migrations, and the run lock.
+"""Opening a SQLAlchemy store: engines, SQLite settings and migrations.
 
 SQLite rules (reliability.md §4.1): WAL on a local disk; ``synchronous=NORMAL`` (a commit
 can be lost on power loss, never on a process crash); a busy timeout; and every write
 transaction starts with ``BEGIN IMMEDIATE`` so a writer waits for the lock up front instead
 of failing half-way with "database is locked". One process drives attempts per file: the
-``RunLock`` next to the database refuses a second one with a clear message.
+``RunLock`` (store.sql.local) next to the database refuses a second one.
 """
 
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import event
 
 from digpy.store.base import Store, StoreLocked, Tx
 from digpy.store.sql import schema
+from digpy.store.sql.local import RunLock, local_state_path
+
+__all__ = [
+    "RunLock",
+    "SqlStore",
+    "create_sql_engine",
+    "local_state_path",
+    "migrate",
+    "open_local_store",
+    "open_store",
+    "sqlite_url",
+]
 
 BUSY_TIMEOUT_SECONDS = 10.0
-LOCAL_STATE_DIR = ".digpy"
-LOCAL_STATE_FILE = "state.db"
 
 
 def sqlite_url(path: Path) -> str:
     return f"sqlite:///{path}"
-
-
-def local_state_path(project_path: Path) -> Path:
-    """Where ``digpy run`` keeps a project's state: ``<project>/.digpy/state.db``."""
-    return project_path / LOCAL_STATE_DIR / LOCAL_STATE_FILE
 
 
 def create_sql_engine(url: str) -> sa.Engine:
@@ -144,53 +148,10 @@ def open_store(url: str, *, run_migrations: bool = True) -> SqlStore:
 
 
 def open_local_store(project_path: Path) -> SqlStore:
-    """Open ``<project>/.digpy/state.db``, creating the directory and schema if needed."""
+    """``<project>/.digpy/state.db`` through SQLAlchemy (``store.sql.local.open_local`` is
+    the faster stdlib store ``digpy run`` uses; both read the same file)."""
     path = local_state_path(project_path)
     path.parent.mkdir(parents=True, exist_ok=True)
     engine = create_sql_engine(sqlite_url(path))
     migrate(engine)
     return SqlStore(engine, description=str(path))
-
-
-class RunLock:
-    """An exclusive lock file (``<database>.lock``) held while a process drives attempts.
-
-    ``digpy kill`` and read-only commands do not take it: they only need short transactions.
-    """
-
-    def __init__(self, db_path: Path) -> None:
-        self.path = db_path.with_name(db_path.name + ".lock")
-        self._file: IO[str] | None = None
-
-    def acquire(self) -> None:
-        """:raises StoreLocked: another live process holds the lock."""
-        import fcntl
-
-        handle = open(self.path, "a+", encoding="utf-8")  # noqa: SIM115 - held until release
-        try:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            handle.seek(0)
-            owner = handle.read().strip() or "unknown"
-            handle.close()
-            raise StoreLocked(
-                f"{self.path.with_suffix('')} is in use by another digpy process (pid "
-                f"{owner}); wait for that run to finish or stop it, then try again"
-            ) from None
-        handle.seek(0)
-        handle.truncate()
-        handle.write(str(os.getpid()))
-        handle.flush()
-        self._file = handle
-
-    def release(self) -> None:
-        if self._file is not None:
-            self._file.close()  # closing the descriptor drops the flock
-            self._file = None
-
-    def __enter__(self) -> RunLock:
-        self.acquire()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.release()

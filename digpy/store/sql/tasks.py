@@ -127,20 +127,19 @@ class SqlTaskRepo(TaskRepo):
         return bool(self.conn.execute(query).rowcount == 1)
 
     def latest_successes(self, session_id: int, *, before_attempt_id: int) -> list[Task]:
-        query = (
-            tasks.select()
+        # Ids grow with creation, so the newest success per name is its highest id.
+        newest = (
+            sa.select(sa.func.max(tasks.c.id))
             .join(attempts, attempts.c.id == tasks.c.attempt_id)
             .where(
                 attempts.c.session_id == session_id,
                 attempts.c.id < before_attempt_id,
                 tasks.c.state == int(TaskState.SUCCESS),
             )
-            .order_by(tasks.c.attempt_id, tasks.c.id)
+            .group_by(tasks.c.full_name)
         )
-        newest: dict[str, Task] = {}
-        for row in self.conn.execute(query):
-            newest[row.full_name] = _task(row)  # later attempts and rows win
-        return [newest[name] for name in sorted(newest)]
+        query = tasks.select().where(tasks.c.id.in_(newest)).order_by(tasks.c.full_name)
+        return [_task(r) for r in self.conn.execute(query)]
 
 
 def _flags_expr(add: TaskFlags, remove: TaskFlags) -> sa.ColumnElement[int]:
