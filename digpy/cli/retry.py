@@ -1,0 +1,100 @@
+"""`digpy retry ATTEMPT_ID (--resume-from +TASK | --resume | --all)`: a new attempt of a
+finished attempt's session on the local state, reusing the results of the tasks it does not
+re-run (spec §6.3). No server is involved.
+
+The workflow definition is re-read from the project's ``.dig`` files by default
+(``--latest-revision``: "fix it, then retry" must pick the fix up); ``--keep-revision`` runs
+the definition the old attempt ran.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+from digpy.cli.run import execute, session_params
+
+if TYPE_CHECKING:
+    from digpy.agent.local import LocalEngine
+    from digpy.cli.progress import RunView
+    from digpy.dsl.model import Workflow
+    from digpy.engine.results import RunResult
+    from digpy.model.records import Attempt
+
+EPILOG = """\b
+Examples:
+  digpy retry 3 --resume-from +load    reuse tasks before +load, run +load and after
+  digpy retry 3 --resume               reuse every task that succeeded
+  digpy retry 3 --all -p target=prod   run everything again with a changed param
+
+\b
+Exit codes: 0 success, 1 a task failed or was killed, 2 usage error or unknown attempt,
+130 Ctrl-C."""
+
+
+@click.command(epilog=EPILOG)
+@click.argument("attempt_id", type=int)
+@click.option("--resume-from", "resume_from", metavar="+TASK",
+              help="Re-run +TASK and what follows; reuse the tasks before it.")
+@click.option("--resume", is_flag=True, help="Re-run only the tasks that did not succeed.")
+@click.option("--all", "run_all", is_flag=True, help="Re-run every task.")
+@click.option("-p", "--param", "params", multiple=True, metavar="KEY=VALUE",
+              help="Override a param of the old attempt (repeatable).")
+@click.option("-P", "--params-file", "params_file", type=click.Path(path_type=Path),
+              default=None, metavar="FILE.yml", help="Params from a YAML mapping.")
+@click.option("--project", "project_dir", type=click.Path(path_type=Path), default=Path("."),
+              help="Project folder whose .digpy/ state holds the attempt.")
+@click.option("--name", default=None, help="Name of the new attempt (unique in the session).")
+@click.option("--latest-revision/--keep-revision", "latest", default=True,
+              help="Run the current .dig files (default) or the old attempt's definition.")
+@click.option("--max-task-threads", type=click.IntRange(min=0), default=0,
+              help="Operators running at once (0: unlimited).")
+def retry(attempt_id: int, resume_from: str | None, resume: bool, run_all: bool,
+          params: tuple[str, ...], params_file: Path | None, project_dir: Path,
+          name: str | None, latest: bool, max_task_threads: int) -> int:
+    """Retry a finished attempt of the local state."""
+    from digpy.cli.progress import Hints
+
+    chosen = [flag for flag, on in (("--resume-from", resume_from is not None),
+                                    ("--resume", resume), ("--all", run_all)) if on]
+    if len(chosen) != 1:
+        given = " and ".join(chosen) if chosen else "none"
+        raise click.UsageError(f"give exactly one of --resume-from +TASK, --resume or --all "
+                               f"(got {given})")
+    if not project_dir.is_dir():
+        raise click.BadParameter(f"{project_dir} is not a folder", param_hint="--project")
+    values = session_params(params, params_file)
+    project_args = ("--project", str(project_dir)) if project_dir != Path(".") else ()
+
+    def go(engine: LocalEngine, view: RunView) -> RunResult:
+        old = _attempt(engine, attempt_id)
+        view.hints = Hints(workflow=old.workflow_name, project_args=project_args)
+        workflow = _current(engine, old.workflow_name) if latest else None
+        return engine.retry(attempt_id, resume_from=resume_from,
+                            resume="failed" if resume else None, params=values, name=name,
+                            workflow=workflow)
+
+    return execute(project_dir, go, title=f"Retrying attempt {attempt_id}",
+                   hints=Hints(workflow="", project_args=project_args),
+                   max_task_threads=max_task_threads)
+
+
+def _attempt(engine: LocalEngine, attempt_id: int) -> Attempt:
+    from digpy.api_python import state_path
+    from digpy.errors import ConfigError, NotFound
+
+    try:
+        with engine.store.read() as tx:
+            return tx.attempts.get_attempt(attempt_id)
+    except NotFound:
+        raise ConfigError(f"attempt {attempt_id} does not exist in "
+                          f"{state_path(engine.project_path)}") from None
+
+
+def _current(engine: LocalEngine, workflow_name: str) -> Workflow:
+    from digpy.api_python import find_workflow
+
+    workflow, _ = find_workflow(engine.project_path, workflow_name)
+    return workflow
