@@ -22,8 +22,8 @@ def parse_session_time(text: str, timezone: str) -> datetime:
     m = _LOCAL.match(raw)
     try:
         if m:
-            fields = [int(g) if g else 0 for g in m.groups()]
-            local = datetime(*fields, tzinfo=tz)  # type: ignore[misc]
+            y, mo, d, h, mi, s = (int(g) if g else 0 for g in m.groups())
+            local = datetime(y, mo, d, h, mi, s, tzinfo=tz)
             return local.astimezone(UTC).astimezone(tz)
         parsed = datetime.fromisoformat(raw.replace("Z", "+00:00"))
     except ValueError:

@@ -37,6 +37,7 @@ DENIED_PROPERTIES = frozenset({
     "format", "format_map", "mro", "im_func", "im_self", "func_globals", "func_code",
     "gi_frame", "gi_code", "cr_frame", "ag_frame", "tb_frame", "f_globals", "f_locals",
     "f_back", "f_builtins", "co_code", "globals", "builtins", "eval", "load", "loadWithNewGlobal",
+    "fn",  # moment.fn is moment's prototype
 })
 
 _MISSING = object()
