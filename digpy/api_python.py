@@ -209,7 +209,7 @@ def find_workflow(path: Path, name: str | None) -> tuple[Definition, Path]:
 
 
 def state_path(project_path: Path) -> Path:
-    from digpy.store.sql.engine import local_state_path
+    from digpy.store.sql.local import local_state_path
 
     return local_state_path(project_path)
 
@@ -315,7 +315,7 @@ def _scratch_store(project_path: Path, scratch: Path) -> Iterator[Any]:
     while another process writes), so a dry run sees earlier successes but saves nothing."""
     import sqlite3
 
-    from digpy.store.sql.engine import open_local_store
+    from digpy.store.sql.local import open_local
 
     source = state_path(project_path)
     target = state_path(scratch)
@@ -325,7 +325,7 @@ def _scratch_store(project_path: Path, scratch: Path) -> Iterator[Any]:
             src.backup(dst)
         src.close()
         dst.close()
-    store = open_local_store(scratch)
+    store = open_local(scratch)
     try:
         yield store
     finally:

@@ -169,7 +169,7 @@ def summary_lines(result: Result, hints: Hints, *, interrupted: bool, dry_run: b
                  f"(attempt {result.attempt_id}, {result.duration:.2f}s).", "success")]
     if result.status == "killed":
         return _killed_lines(result, hints, interrupted)
-    return _failed_lines(result, hints)
+    return _failed_lines(result, hints, dry_run)
 
 
 def _killed_lines(result: Result, hints: Hints, interrupted: bool
@@ -182,17 +182,20 @@ def _killed_lines(result: Result, hints: Hints, interrupted: bool
     ]
 
 
-def _failed_lines(result: Result, hints: Hints) -> list[tuple[str, str | None]]:
+def _failed_lines(result: Result, hints: Hints, dry_run: bool
+                  ) -> list[tuple[str, str | None]]:
     failed = result.failed_tasks
     count = f"{len(failed)} task{'s' if len(failed) != 1 else ''} failed" if failed else "failed"
     lines: list[tuple[str, str | None]] = [
         (f"Error: {count} in attempt {result.attempt_id}:", "error")]
     for task in failed:
         lines.append((f"  {task.name}: {task.message}", "error"))
-        if task.log_path:
+        if task.log_path and not dry_run:  # a dry run's logs went with its scratch state
             lines.append((f"    log: {task.log_path}", None))
     if not failed and result.error:
         lines.append((f"  {result.error}", "error"))
+    if dry_run:
+        return [*lines, ("Fix the problem and dry-run again (nothing was saved).", None)]
     lines.append(("Fix the problem, then one of:", None))
     lines.extend(_aligned(_fix_hints(result, hints)))
     return lines
