@@ -56,6 +56,7 @@ def retry(attempt_id: int, resume_from: str | None, resume: bool, run_all: bool,
           name: str | None, latest: bool, max_task_threads: int) -> int:
     """Retry a finished attempt of the local state."""
     from digpy.cli.progress import Hints
+    from digpy.errors import ConfigError, Conflict
 
     chosen = [flag for flag, on in (("--resume-from", resume_from is not None),
                                     ("--resume", resume), ("--all", run_all)) if on]
@@ -72,9 +73,12 @@ def retry(attempt_id: int, resume_from: str | None, resume: bool, run_all: bool,
         old = _attempt(engine, attempt_id)
         view.hints = Hints(workflow=old.workflow_name, project_args=project_args)
         workflow = _current(engine, old.workflow_name) if latest else None
-        return engine.retry(attempt_id, resume_from=resume_from,
-                            resume="failed" if resume else None, params=values, name=name,
-                            workflow=workflow)
+        try:
+            return engine.retry(attempt_id, resume_from=resume_from,
+                                resume="failed" if resume else None, params=values,
+                                name=name, workflow=workflow)
+        except Conflict as exc:  # a taken --name or a running attempt: the user must act
+            raise ConfigError(str(exc)) from None
 
     return execute(project_dir, go, title=f"Retrying attempt {attempt_id}",
                    hints=Hints(workflow="", project_args=project_args),
