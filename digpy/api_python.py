@@ -66,20 +66,25 @@ class Result:
     state_path: Path
 
     @classmethod
-    def of(cls, run: RunResult, *, duration: float, state_path: Path, masker: Masker
-           ) -> Result:
+    def of(cls, run: RunResult, *, duration: float, state_path: Path, masker: Masker,
+           timezone: str | None = None) -> Result:
         failed = tuple(
             FailedTask(name=t.full_name, message=masker.mask(_message(t.error)),
                        log_path=t.log_path)
             for t in run.failed_tasks
         )
         error = _message(run.error) if run.error else (failed[0].message if failed else None)
+        session_time = run.session_time
+        if timezone is not None:  # stored in UTC; users think in the workflow's zone
+            from digpy.dsl.timezones import parse_timezone
+
+            session_time = session_time.astimezone(parse_timezone(timezone))
         return cls(
             status=str(run.status),
             success=run.success,
             attempt_id=run.attempt_id,
             session_id=run.session_id,
-            session_time=run.session_time,
+            session_time=session_time,
             workflow=run.workflow_name,
             tasks=MappingProxyType({t.full_name: t.state for t in run.tasks}),
             duration=duration,
@@ -146,7 +151,7 @@ class Workflow:
             began = clock.monotonic()
             run = local.engine.run(self.definition, session_time=when, params=params,
                                    rerun=rerun, start=start, goal=goal, end=end, only=only)
-            return local.result(run, clock.monotonic() - began)
+            return local.result(run, clock.monotonic() - began, self.definition.timezone)
 
     def retry(
         self,
@@ -171,7 +176,7 @@ class Workflow:
             run = local.engine.retry(attempt_id, resume_from=resume_from,
                                      resume="failed" if resume else None, params=params,
                                      name=name, workflow=self.definition)
-            return local.result(run, clock.monotonic() - began)
+            return local.result(run, clock.monotonic() - began, self.definition.timezone)
 
     def __repr__(self) -> str:
         return f"Workflow({self.name!r}, project={str(self.project_path)!r})"
@@ -267,8 +272,9 @@ class LocalRun:
     def __exit__(self, *exc: object) -> None:
         self._stack.close()
 
-    def result(self, run: RunResult, duration: float) -> Result:
-        return Result.of(run, duration=duration, state_path=self.state_path, masker=self.masker)
+    def result(self, run: RunResult, duration: float, timezone: str | None = None) -> Result:
+        return Result.of(run, duration=duration, state_path=self.state_path, masker=self.masker,
+                         timezone=timezone)
 
 
 @contextmanager
