@@ -18,7 +18,7 @@ from datetime import datetime
 from digpy.agent.runner import Job, TaskRunner
 from digpy.clock import Clock
 from digpy.engine.executor import AttemptExecutor
-from digpy.engine.outcomes import Outcome
+from digpy.engine.outcomes import Canceled, Outcome
 from digpy.engine.resume import LocalSelection
 from digpy.model.records import Task
 
@@ -28,6 +28,7 @@ DEFAULT_THREADS = 32  # what max_task_threads=0 ("no limit") means in practice
 BUSY_POLL_SECONDS = 0.05  # how often deadlines are checked while operators run
 IDLE_STEP_SECONDS = 1.0  # longest single sleep, so external kills are noticed
 KILL_CHECK_SECONDS = 1.0
+KILL_CHECK_STEPS = 20  # ...or every this many rounds (a FakeClock may not move while waiting)
 
 
 class WorkerPool:
@@ -91,6 +92,7 @@ class Driver:
         self.clock = clock
         self.attempts: list[Driven] = []
         self._last_kill_check = clock.monotonic()
+        self._steps_since_kill_check = 0
 
     def add(self, executor: AttemptExecutor, selection: LocalSelection | None = None) -> None:
         self.attempts.append(Driven(executor, selection or LocalSelection()))
@@ -120,10 +122,17 @@ class Driver:
             self._idle(now)
 
     def interrupt(self, reason: str = "interrupted") -> None:
-        """Kill every attempt and stop their running operators."""
+        """Kill every attempt and stop their running operators. Tasks claimed but never
+        handed to a thread (the interrupt came in between) end canceled at once."""
+        now = self.clock.now()
         for driven in self.attempts:
-            if not driven.executor.done:
-                driven.executor.kill()
+            executor = driven.executor
+            if executor.done:
+                continue
+            executor.kill()
+            orphans = [t for t in executor.running if t.id not in self.pool.running]
+            if orphans:
+                executor.finish([(t, Canceled()) for t in orphans], now)
         self.pool.cancel_all(reason)
 
     def kill(self, executor: AttemptExecutor, reason: str = "killed") -> bool:
@@ -173,9 +182,14 @@ class Driver:
 
     def _check_external_kills(self) -> None:
         mono = self.clock.monotonic()
-        if mono - self._last_kill_check < KILL_CHECK_SECONDS:
+        self._steps_since_kill_check += 1
+        if (
+            mono - self._last_kill_check < KILL_CHECK_SECONDS
+            and self._steps_since_kill_check < KILL_CHECK_STEPS
+        ):
             return
         self._last_kill_check = mono
+        self._steps_since_kill_check = 0
         for driven in self.attempts:
             ex = driven.executor
             if not ex.done and ex.check_external_kill():
