@@ -103,9 +103,9 @@ def test_ctrl_c_kills_the_attempt_and_leaves_it_resumable(harness: Harness) -> N
 
 
 def test_a_second_process_on_the_same_project_gets_a_clear_error(harness: Harness) -> None:
-    with RunLock(local_state_path(harness.project)), harness.engine() as engine:
-        with pytest.raises(StoreLocked, match="in use by another digpy process"):
-            engine.run(compile_text("+a: {trace>: a}\n"))
+    held = pytest.raises(StoreLocked, match="in use by another digpy process")
+    with RunLock(local_state_path(harness.project)), harness.engine() as engine, held:
+        engine.run(compile_text("+a: {trace>: a}\n"))
 
 
 def test_a_failing_listener_never_breaks_the_attempt(harness: Harness) -> None:

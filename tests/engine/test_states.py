@@ -41,7 +41,7 @@ def test_flags_are_independent_bits() -> None:
 
 
 def test_the_groups_partition_the_states_as_the_spec_says() -> None:
-    assert DONE == {S.SUCCESS, S.GROUP_ERROR, S.ERROR, S.CANCELED}
+    assert {S.SUCCESS, S.GROUP_ERROR, S.ERROR, S.CANCELED} == DONE
     assert FAILED < DONE
     assert not PROGRESSING & DONE
     assert PROGRESSING | DONE | {S.BLOCKED} == set(TaskState)
