@@ -394,7 +394,7 @@ def test_a_state_in_use_by_another_run_is_reported_in_one_line(
 
 def test_ctrl_c_kills_the_attempt_prints_a_retry_hint_and_exits_130(tmp_path: Path) -> None:
     root = project(tmp_path, "+first:\n  sh>: echo a >> trace.txt\n"
-                             "+slow:\n  sh>: echo started; sleep 30\n")
+                             "+slow:\n  sh>: echo started; test -f fast || sleep 30\n")
     child = subprocess.Popen(
         [sys.executable, "-m", "digpy", "run", "wf", "--project", str(root)],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
@@ -412,3 +412,23 @@ def test_ctrl_c_kills_the_attempt_prints_a_retry_hint_and_exits_130(tmp_path: Pa
     assert "Killed: attempt 1 was interrupted (Ctrl-C)" in out
     assert "digpy retry 1 --resume" in out
     assert "Traceback" not in err
+
+    (root / "fast").write_text("", encoding="utf-8")  # the killed attempt can be resumed
+    assert main(["retry", "1", "--resume", "--project", str(root)]) == 0
+    assert trace(root) == ["a"]
+
+
+def test_on_a_terminal_the_live_view_shows_the_same_outcome(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    root = project(tmp_path, ABC)
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: True)
+    monkeypatch.setenv("TERM", "xterm")
+
+    assert run(root) == 0
+
+    out = capsys.readouterr().out
+    assert "attempt id: 1" in out
+    assert "+wf+c: success" in out
+    assert "Success. Task state is saved at" in out
+    assert trace(root) == ["a", "b", "c"]
