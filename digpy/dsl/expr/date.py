@@ -72,8 +72,11 @@ def parse_date(realm: Any, text: str) -> int | None:
     fields, offset = iso
     if offset is None and _DATE_ONLY.match(text.strip()):
         offset = 0
-    today = ms_to_naive(realm.now_ms(), realm.tz)
-    return fields_to_ms(fields, offset, realm.tz, [today.year, today.month - 1, today.day])
+    def today() -> list[Any]:
+        n = ms_to_naive(realm.now_ms(), realm.tz)
+        return [n.year, n.month - 1, n.day]
+
+    return fields_to_ms(fields, offset, realm.tz, today)
 
 
 def _fields_ms(args: list[Any], tz: tzinfo | None) -> int | None:

@@ -185,6 +185,8 @@ def _is_dst(realm: Any, m: Moment, args: list[Any]) -> Any:
 
 def _add_args(args: list[Any]) -> tuple[Any, Any]:
     value, period = arg(args, 0), arg(args, 1)
+    if type(period) is str and normalize_units(period) is not None:
+        return value, period
     if period is not None and period is not UNDEFINED and to_number(period) == to_number(period):
         value, period = period, value  # moment still accepts the deprecated (unit, amount)
     return value, period

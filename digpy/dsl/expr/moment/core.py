@@ -12,7 +12,7 @@ import math
 from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 
-from digpy.dsl.expr.values import JsObject
+from digpy.dsl.expr.values import UNDEFINED, JsObject
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 EPOCH_NAIVE = datetime(1970, 1, 1)
@@ -136,9 +136,7 @@ class Moment(JsObject):
 
     # JsObject protocol
     def get(self, key: str) -> Any:
-        from digpy.dsl.expr.moment.api import MOMENT_METHODS
-
-        return MOMENT_METHODS.get(key, _undefined())
+        return _methods().get(key, UNDEFINED)
 
     def to_num(self) -> float:
         return math.nan if self.ms is None else self.ms
@@ -154,10 +152,16 @@ class Moment(JsObject):
         return to_iso_string(self) if self.valid else None
 
 
-def _undefined() -> Any:
-    from digpy.dsl.expr.values import UNDEFINED
+_METHODS: dict[str, Any] = {}
 
-    return UNDEFINED
+
+def _methods() -> dict[str, Any]:
+    # api.py imports this module, so its method table is bound on first use.
+    if not _METHODS:
+        from digpy.dsl.expr.moment.api import MOMENT_METHODS
+
+        _METHODS.update(MOMENT_METHODS)
+    return _METHODS
 
 
 # ----------------------------------------------------------------- field access

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from datetime import tzinfo
+from functools import lru_cache
 from typing import Any
 
 from digpy.dsl.expr.functions import JsFunction, NativeFunction, arg
@@ -31,26 +33,33 @@ def _now_fields(realm: Any, utc: bool) -> list[Any]:
 def _from_fields(realm: Any, fields: list[Any], offset: int | None, utc: bool) -> int | None:
     if utc and offset is None:
         offset = 0
-    return fields_to_ms(fields, offset, realm.tz, _now_fields(realm, utc))
+    return fields_to_ms(fields, offset, realm.tz, lambda: _now_fields(realm, utc))
 
 
 def _from_string(realm: Any, text: str, utc: bool) -> int | None:
-    iso = parse_iso(text)
-    if iso is not None:
-        return _from_fields(realm, *iso, utc)
-    rfc = parse_rfc2822(text)
-    if rfc is not None:
-        return _from_fields(realm, *rfc, utc)
-    return _date_fallback(realm, text, utc)
+    return _string_instant(text, realm.tz, utc)
 
 
-def _date_fallback(realm: Any, text: str, utc: bool) -> int | None:
+@lru_cache(maxsize=1024)
+def _string_instant(text: str, tz: tzinfo, utc: bool) -> int | None:
+    """Every form accepted here carries its year, so the result never depends on 'now' and
+    can be cached (session_time is parsed by most expressions of a run)."""
+    found = parse_iso(text) or parse_rfc2822(text) or _date_fallback(text)
+    if found is None:
+        return None
+    fields, offset = found
+    if utc and offset is None:
+        offset = 0
+    return fields_to_ms(fields, offset, tz, lambda: [1970, 0, 1])
+
+
+def _date_fallback(text: str) -> tuple[list[Any], int | None] | None:
     """What ``new Date(string)`` accepts beyond ISO: ``2016/01/30 [10:00[:00]]`` (local)."""
     m = _SLASH_DATE.match(text)
     if not m:
         return None
     y, mo, d, h, mi, s = (int(g) if g else 0 for g in m.groups())
-    return _from_fields(realm, [y, mo - 1, d, h, mi, s, 0], None, utc)
+    return [y, mo - 1, d, h, mi, s, 0], None
 
 
 def _from_format(realm: Any, text: str, fmt: Any, strict: bool, utc: bool) -> int | None:

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import date, tzinfo
 from typing import Any
 
@@ -114,13 +115,14 @@ def parse_rfc2822(text: str) -> tuple[Fields, int] | None:
     return fields, offset
 
 
-def fields_to_ms(fields: Fields, offset: int | None, tz: tzinfo, now_fields: Fields) -> int | None:
+def fields_to_ms(fields: Fields, offset: int | None, tz: tzinfo,
+                 now_fields: Callable[[], Fields]) -> int | None:
     """moment's configFromArray + checkOverflow: missing leading fields come from today,
     the rest are zero; any out-of-range field makes the result invalid (None)."""
     a = list(fields) + [None] * (7 - len(fields))
     i = 0
     while i < 3 and a[i] is None:
-        a[i] = now_fields[i]
+        a[i] = now_fields()[i]
         i += 1
     for j in range(i, 7):
         if a[j] is None:
