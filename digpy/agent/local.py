@@ -83,7 +83,7 @@ class LocalEngine:
         self.max_task_threads = max_task_threads
         self.task_limit = task_limit
         self.default_params = dict(default_params or {})
-        self.schedule_times = schedule_times
+        self.schedule_times = schedule_times or _schedule_times
         self.on_edge = on_edge
         self._own_store = store is None
         self.store = store if store is not None else _open_local(self.project_path)
@@ -359,6 +359,13 @@ def _open_local(project_path: Path) -> Store:
     from digpy.store.sql.local import open_local
 
     return open_local(project_path)
+
+
+def _schedule_times(schedule: Any, timezone: str) -> Any:
+    """``last_/next_session_*`` come from the scheduler's own time math."""
+    from digpy.scheduler.triggers import ScheduleTimes
+
+    return ScheduleTimes(schedule, timezone)
 
 
 def _registry_resolver() -> OperatorResolver:
