@@ -12,7 +12,7 @@ import signal
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Any
@@ -83,12 +83,14 @@ def run(targets: tuple[str, ...], project_dir: Path | None, session: str | None,
     workflow, root = find_workflow(where, name)
     values = session_params(params, params_file)
     now = parse_now(now_text) or _system_now()
-    hints = Hints(workflow=workflow.name, project_args=project_args,
-                  session_args=("--session", session) if session not in (None, "last") else ())
+    hints = Hints(workflow=workflow.name, project_args=project_args)
 
     def go(engine: LocalEngine, view: RunView) -> RunResult:
         when = session_time_for(session, workflow, now=now,
                                 newest=lambda: newest_session(engine, workflow.name))
+        if session not in (None, "last"):  # hints name the same session, not "now" again
+            view.hints = replace(hints, session_args=(
+                "--session", when.strftime("%Y-%m-%d %H:%M:%S")))
         return engine.run(workflow, session_time=when, params=values, rerun=rerun,
                           start=start, goal=goal, end=end, only=only)
 
