@@ -218,6 +218,18 @@ class LocalEngine:
             attempt = start_attempt(self.store, request, now=self.clock.now())
             return self._drive(attempt, LocalSelection())
 
+    def continue_attempt(self, attempt_id: int) -> RunResult:
+        """Drive an unfinished attempt whose process stopped (a crash, ``kill -9``) to the
+        end. Tasks it left RUNNING run again: execution is at-least-once.
+
+        :raises StoreLocked: another process is still driving attempts on this store."""
+        with self._locked():
+            with self.store.read() as tx:
+                attempt = tx.attempts.get_attempt(attempt_id)
+            if attempt.done:
+                return self.result(attempt_id)
+            return self._drive(attempt, LocalSelection(), recover=True)
+
     def kill(self, attempt_id: int) -> bool:
         """Kill an attempt (spec §3.10): running operators are told to stop, nothing else
         starts, no ``_error`` runs; the attempt ends ``killed``. False when it is already
@@ -249,7 +261,9 @@ class LocalEngine:
 
     # -- internals ----------------------------------------------------------------------------
 
-    def _drive(self, attempt: Attempt, selection: LocalSelection) -> RunResult:
+    def _drive(
+        self, attempt: Attempt, selection: LocalSelection, *, recover: bool = False
+    ) -> RunResult:
         executor = AttemptExecutor(
             self.store,
             attempt,
@@ -257,6 +271,8 @@ class LocalEngine:
             listeners=self.listeners,
             on_edge=self.on_edge,
         )
+        if recover:
+            executor.recover_running(self.clock.now())
         self.listeners.on_attempt_started(executor.attempt)
         pool = WorkerPool(self.runner, self.max_task_threads)
         driver = Driver(self.runner, pool, self.clock)

@@ -202,3 +202,24 @@ def test_kill_cancels_a_running_sh_command(harness: Harness) -> None:
     assert result.status is AttemptStatus.KILLED
     assert result.task("+wf+slow").state == "canceled"
 
+
+
+def test_an_attempt_cut_off_by_a_crash_can_be_driven_to_the_end(harness: Harness) -> None:
+    class Crash(Listener):
+        crashed = False
+
+        def on_task_started(self, attempt: Attempt, task: Task) -> None:
+            if task.full_name == "+wf+b" and not self.crashed:
+                self.crashed = True
+                raise SystemExit("the process dies here")
+
+    harness.listeners = [Crash()]
+    workflow = compile_text("+a: {trace>: a}\n+b: {trace>: b}\n+c: {trace>: c}\n")
+    with harness.engine() as engine:
+        with pytest.raises(SystemExit):
+            engine.run(workflow)
+        with engine.store.read() as tx:
+            (running,) = tx.attempts.list_running_attempts()
+        result = engine.continue_attempt(running.id)
+    assert result.success
+    assert harness.trace.entries == ["a", "b", "c"]
