@@ -17,6 +17,7 @@ from digpy.dsl.expr.ops import strict_equals
 from digpy.dsl.expr.values import (
     UNDEFINED,
     array_join,
+    is_digits,
     to_boolean,
     to_integer,
     to_number,
@@ -234,7 +235,7 @@ def _splice(realm: Any, a: list[Any], args: list[Any]) -> Any:
 def array_property(a: list[Any] | tuple[Any, ...], key: str) -> Any:
     if key == "length":
         return len(a)
-    if key.isdigit() and (key == "0" or key[0] != "0"):
+    if is_digits(key) and (key == "0" or key[0] != "0"):
         i = int(key)
         return a[i] if i < len(a) else UNDEFINED
     return ARRAY_METHODS.get(key, UNDEFINED)

@@ -12,7 +12,6 @@ from digpy.dsl.expr.values import (
     JsFunction,
     Undefined,
     is_array,
-    security_error,
     type_error,
 )
 
@@ -100,10 +99,6 @@ def _apply(realm: Any, this: Any, args: list[Any]) -> Any:
 
 def _bind(realm: Any, this: Any, args: list[Any]) -> Any:
     return BoundFunction(_target(this, "bind"), arg(args, 0), list(args[1:]))
-
-
-def _no_constructor(realm: Any, this: Any, args: list[Any]) -> Any:
-    raise security_error("Function constructors are not available in expressions")
 
 
 FUNCTION_PROTO: dict[str, Any] = {

@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from digpy.dsl.expr.values import JS_WHITESPACE, MAX_SAFE, syntax_error
+from digpy.dsl.expr.values import JS_WHITESPACE, MAX_SAFE, is_digits, syntax_error
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,7 +39,7 @@ def _number(text: str) -> float | int:
         value = int(text[2:], 16)
     elif len(text) > 1 and text[0] == "0" and all(c in "01234567" for c in text):
         value = int(text, 8)  # legacy octal, as ES5 sloppy mode reads 017
-    elif text.isdigit():
+    elif is_digits(text):
         value = int(text)
     else:
         return float(text)
@@ -140,7 +140,7 @@ def _next(src: str, i: int, prev: Token | None) -> tuple[Token, int]:
     if c in "'\"":
         text, end = _string(src, i)
         return Token("str", text, i), end
-    if c.isdigit() or (c == "." and src[i + 1:i + 2].isdigit()):
+    if is_digits(c) or (c == "." and is_digits(src[i + 1:i + 2])):
         m = _NUMBER.match(src, i)
         assert m is not None
         end = m.end()

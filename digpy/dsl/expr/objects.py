@@ -23,7 +23,6 @@ from digpy.dsl.expr.values import (
     is_object,
     range_error,
     to_boolean,
-    to_number,
     to_string,
     to_uint32,
     type_error,
@@ -202,7 +201,3 @@ def decode_uri_component(realm: Any, this: Any, args: list[Any]) -> Any:
 @native("decodeURI")
 def decode_uri(realm: Any, this: Any, args: list[Any]) -> Any:
     return _decode(to_string(arg(args, 0)), _URI_RESERVED)
-
-
-def number_of(v: Any) -> Any:
-    return to_number(v)

@@ -12,6 +12,7 @@ from digpy.dsl.expr.values import (
     MAX_SAFE,
     UNDEFINED,
     JsObject,
+    is_digits,
     is_object,
     to_float,
     to_int32,
@@ -200,7 +201,7 @@ def has_property(key: Any, obj: Any) -> bool:
     if isinstance(obj, Mapping):
         return name in obj
     if isinstance(obj, (list, tuple)):
-        return name == "length" or (name.isdigit() and int(name) < len(obj))
+        return name == "length" or (is_digits(name) and int(name) < len(obj))
     if isinstance(obj, JsObject):
         return get_computed(obj, name) is not UNDEFINED
     return False

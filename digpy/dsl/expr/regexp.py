@@ -14,7 +14,14 @@ from typing import Any
 
 from digpy.dsl.expr.functions import arg, native
 from digpy.dsl.expr.limits import MAX_EXPRESSION_CHARS, check_string_size
-from digpy.dsl.expr.values import UNDEFINED, JsObject, syntax_error, to_string, type_error
+from digpy.dsl.expr.values import (
+    UNDEFINED,
+    JsObject,
+    is_digits,
+    syntax_error,
+    to_string,
+    type_error,
+)
 
 _CLASS_ESCAPES = {"d": "0-9", "w": "A-Za-z0-9_"}
 _ESCAPES = {"d": "[0-9]", "D": "[^0-9]", "w": "[A-Za-z0-9_]", "W": "[^A-Za-z0-9_]"}
@@ -163,9 +170,9 @@ def _dollar(template: str, i: int, nxt: str, groups: list[Any], m: re.Match[str]
         return subject[:m.start()], i + 2
     if nxt == "'":
         return subject[m.end():], i + 2
-    if nxt.isdigit():
+    if is_digits(nxt):
         two = template[i + 1:i + 3]
-        if len(two) == 2 and two.isdigit() and 0 < int(two) < len(groups):
+        if len(two) == 2 and is_digits(two) and 0 < int(two) < len(groups):
             g = groups[int(two)]
             return ("" if g is UNDEFINED else g), i + 3
         if 0 < int(nxt) < len(groups):

@@ -23,6 +23,7 @@ from digpy.dsl.expr.values import (
     JS_WHITESPACE,
     UNDEFINED,
     JsFunction,
+    is_digits,
     range_error,
     syntax_error,
     to_integer,
@@ -279,7 +280,7 @@ def _java_replacement(template: str) -> Any:
             if c == "\\" and i + 1 < len(template):
                 out.append(template[i + 1])
                 i += 2
-            elif c == "$" and i + 1 < len(template) and template[i + 1].isdigit():
+            elif c == "$" and i + 1 < len(template) and is_digits(template[i + 1]):
                 out.append(m.group(int(template[i + 1])) or "")
                 i += 2
             else:
@@ -367,7 +368,7 @@ def _search(realm: Any, s: str, args: list[Any]) -> Any:
 def string_property(s: str, key: str) -> Any:
     if key == "length":
         return len(s)
-    if key.isdigit() and (key == "0" or key[0] != "0"):
+    if is_digits(key) and (key == "0" or key[0] != "0"):
         i = int(key)
         return s[i] if i < len(s) else UNDEFINED
     return STRING_METHODS.get(key, UNDEFINED)

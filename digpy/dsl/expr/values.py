@@ -112,6 +112,11 @@ def limit_error(message: str) -> ExpressionLimitError:
     return ExpressionLimitError(message)
 
 
+def is_digits(s: str) -> bool:
+    """ASCII digits only: str.isdigit() also accepts '²' and other Unicode digits."""
+    return s.isascii() and s.isdigit()
+
+
 def is_array(v: Any) -> bool:
     return type(v) is list or isinstance(v, (list, tuple))
 

@@ -3,6 +3,7 @@ from whatever the expression passes, in the workflow zone."""
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping
 from datetime import tzinfo
@@ -83,13 +84,20 @@ def _from_format(realm: Any, text: str, fmt: Any, strict: bool, utc: bool) -> in
     return _from_fields(realm, fields, parsed.offset, utc)
 
 
+def _whole(value: Any) -> int | None:
+    n = to_float(value)
+    return None if n != n or n in (math.inf, -math.inf) else int(n)
+
+
 def _from_object(realm: Any, obj: Mapping[Any, Any], utc: bool) -> int | None:
     fields: list[Any] = [None] * 7
     for key, value in obj.items():
         unit = normalize_units(str(key))
         unit = "date" if unit == "day" else unit
         if unit in _FIELD_ORDER:
-            fields[_FIELD_ORDER.index(unit)] = int(to_float(value))
+            fields[_FIELD_ORDER.index(unit)] = _whole(value)
+            if fields[_FIELD_ORDER.index(unit)] is None:
+                return None
     return _from_fields(realm, fields, None, utc)
 
 
@@ -110,7 +118,8 @@ def instant_of(realm: Any, value: Any, fmt: Any = UNDEFINED, strict: bool = Fals
     if is_array(value):
         if not value:
             return realm.now_ms()
-        return _from_fields(realm, [int(to_float(v)) for v in value], None, utc)
+        fields = [_whole(v) for v in value]
+        return None if None in fields else _from_fields(realm, fields, None, utc)
     if isinstance(value, Mapping):
         return _from_object(realm, value, utc)
     return None

@@ -12,7 +12,7 @@ from digpy.dsl.expr.moment import core
 from digpy.dsl.expr.moment.api import _other, method
 from digpy.dsl.expr.moment.core import Moment, get_field, normalize_units, week_of_year
 from digpy.dsl.expr.moment.fmt import MONTHS, WEEKDAYS
-from digpy.dsl.expr.values import UNDEFINED, to_float, to_string
+from digpy.dsl.expr.values import UNDEFINED, is_digits, to_float, to_string
 
 Getter = Callable[[Moment], float]
 Setter = Callable[[Moment, Any], None]
@@ -21,7 +21,7 @@ Setter = Callable[[Moment, Any], None]
 def _name_index(value: Any, names: list[str]) -> float | None:
     if type(value) is not str:
         return to_float(value)
-    if value.strip().isdigit():
+    if is_digits(value.strip()):
         return float(value)
     lowered = value.lower()
     for i, name in enumerate(names):
