@@ -15,13 +15,28 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, nullcontext
-from datetime import datetime, time
+from dataclasses import replace
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from digpy.agent.pool import Driver, WorkerPool
 from digpy.agent.runner import Evaluator, OperatorResolver, Renderer, TaskRunner
-from digpy.agent.workspace import FileLogs, LogFactory, SecretsFactory, no_secrets
+from digpy.agent.sessions import (
+    LocalSessionControl,
+    default_session_time,
+    previous_successes,
+    start_named,
+)
+from digpy.agent.workspace import (
+    FileLogs,
+    LogFactory,
+    SecretsFactory,
+    no_secrets,
+    open_local_store,
+    registry_resolver,
+)
+from digpy.agent.workspace import schedule_times as default_schedule_times
 from digpy.clock import Clock, SystemClock
 from digpy.dsl.model import Workflow
 from digpy.engine.attempts import (
@@ -41,9 +56,10 @@ from digpy.engine.results import RunResult, summarize
 from digpy.engine.resume import LocalSelection, local_selection, plan_resume
 from digpy.engine.selection import only_subtree
 from digpy.engine.unit import EdgeHook
-from digpy.errors import Conflict
+from digpy.errors import Conflict, NotFound
 from digpy.model.records import Attempt
 from digpy.model.states import Trigger
+from digpy.spi.workflows import set_session_control
 from digpy.store.base import Store
 
 
@@ -83,14 +99,14 @@ class LocalEngine:
         self.max_task_threads = max_task_threads
         self.task_limit = task_limit
         self.default_params = dict(default_params or {})
-        self.schedule_times = schedule_times or _schedule_times
+        self.schedule_times = schedule_times or default_schedule_times
         self.on_edge = on_edge
         self._own_store = store is None
-        self.store = store if store is not None else _open_local(self.project_path)
+        self.store = store if store is not None else open_local_store(self.project_path)
         self.runner = TaskRunner(
             project_path=self.project_path,
             project_name=project_name,
-            resolve_operator=operators or _registry_resolver(),
+            resolve_operator=operators or registry_resolver(),
             secrets=secrets or no_secrets,
             logs=logs or FileLogs(self.project_path / ".digpy" / "logs", echo=echo),
             clock=self.clock,
@@ -99,13 +115,16 @@ class LocalEngine:
         )
         self._driver: Driver | None = None
         self._registered: Registered | None = None
+        self._workflows: dict[str, Workflow] = {}
 
     # -- the API ------------------------------------------------------------------------------
 
     def register(
         self, workflows: Sequence[Workflow], default_params: Mapping[str, Any] | None = None
     ) -> Registered:
-        """Store the project and a revision of ``workflows`` (idempotent by content)."""
+        """Store the project and a revision of ``workflows`` (idempotent by content). The
+        CLI registers every workflow of the project, so ``require>`` finds its targets."""
+        self._workflows = {w.name: w for w in workflows}
         self._registered = register_project(
             self.store,
             name=self.project_name,
@@ -143,33 +162,43 @@ class LocalEngine:
             process is running attempts on this project's store."""
         with self._locked():
             registered = self._ensure_registered(workflow)
-            when = session_time or self._default_session_time(registered, workflow)
             project_id = registered.project.id
-            previous = [] if rerun else self._previous_successes(project_id, workflow.name, when)
+            when = session_time or default_session_time(
+                self.store, self.clock, project_id, workflow
+            )
+            previous = (
+                [] if rerun else previous_successes(self.store, project_id, workflow.name, when)
+            )
             selection = local_selection(
                 workflow, previous, rerun=rerun, start=start, goal=goal, end=end
             )
-            runnable = only_subtree(workflow, only) if only else workflow
-            values = attempt_params(
-                workflow,
-                when,
-                params or {},
-                schedule_times=self.schedule_times,
+            request = self._request(
+                registered, workflow, when, params, trigger=trigger, who=who,
                 last_executed_session_time=last_executed_session_time,
             )
-            request = AttemptRequest(
-                project_id=registered.project.id,
-                workflow=runnable,
-                definition=registered.definitions[workflow.name],
-                revision_name=registered.revision.name,
-                session_time=when,
-                params=values,
-                trigger=trigger,
-                who=who,
-                task_limit=self.task_limit,
-            )
-            attempt = self._start_named(request, attempt_name)
+            if only:
+                request = replace(request, workflow=only_subtree(workflow, only))
+            attempt = start_named(self.store, self.clock, request, attempt_name)
             return self._drive(attempt, selection)
+
+    def start(
+        self,
+        workflow: Workflow,
+        *,
+        session_time: datetime,
+        params: Mapping[str, Any] | None = None,
+        name: str = "",
+        trigger: Trigger = Trigger.API,
+        who: str = "",
+    ) -> Attempt:
+        """Create an attempt without running it (``require>`` and ``digpy start`` use it;
+        ``continue_attempt`` or a running driver runs it).
+
+        :raises Conflict: the session already has an attempt named ``name``."""
+        registered = self._ensure_registered(workflow)
+        request = self._request(registered, workflow, session_time, params, trigger=trigger,
+                                who=who)
+        return start_attempt(self.store, replace(request, name=name), now=self.clock.now())
 
     def retry(
         self,
@@ -275,15 +304,80 @@ class LocalEngine:
             executor.recover_running(self.clock.now())
         self.listeners.on_attempt_started(executor.attempt)
         pool = WorkerPool(self.runner, self.max_task_threads)
-        driver = Driver(self.runner, pool, self.clock)
+        driver = Driver(self.runner, pool, self.clock, executor_for=self._executor_for)
         driver.add(executor, selection)
         self._driver = driver
+        previous = set_session_control(LocalSessionControl(self, driver))
         try:
-            _run_interruptibly(driver)
+            driver.run_interruptibly()
         finally:
+            set_session_control(previous)
             self._driver = None
             pool.shutdown()
         return self.result(attempt.id)
+
+    def _executor_for(self, attempt_id: int) -> AttemptExecutor:
+        """An executor for an attempt ``require>`` started while this run goes on."""
+        with self.store.read() as tx:
+            attempt = tx.attempts.get_attempt(attempt_id)
+        executor = AttemptExecutor(
+            self.store, attempt, self._scope(attempt), listeners=self.listeners,
+            on_edge=self.on_edge,
+        )
+        self.listeners.on_attempt_started(executor.attempt)
+        return executor
+
+    @property
+    def registered(self) -> Registered:
+        """The project and its latest revision as stored (registering nothing new)."""
+        if self._registered is None:
+            self._registered = self.register(list(self._workflows.values()))
+        return self._registered
+
+    def workflow_named(self, name: str) -> Workflow:
+        """A workflow of the project: registered, or loaded from ``<project>/<name>.dig``.
+
+        :raises NotFound: no such workflow."""
+        if name in self._workflows:
+            return self._workflows[name]
+        path = self.project_path / f"{name}.dig"
+        if not path.is_file():
+            raise NotFound(f"workflow {name!r} does not exist in {self.project_path}")
+        from digpy.dsl.project import load_workflow
+
+        workflow = load_workflow(path, project_root=self.project_path)
+        self._workflows[name] = workflow
+        return workflow
+
+    def _request(
+        self,
+        registered: Registered,
+        workflow: Workflow,
+        when: datetime,
+        params: Mapping[str, Any] | None,
+        *,
+        trigger: Trigger,
+        who: str,
+        last_executed_session_time: datetime | None = None,
+    ) -> AttemptRequest:
+        values = attempt_params(
+            workflow,
+            when,
+            params or {},
+            schedule_times=self.schedule_times,
+            last_executed_session_time=last_executed_session_time,
+        )
+        return AttemptRequest(
+            project_id=registered.project.id,
+            workflow=workflow,
+            definition=registered.definitions[workflow.name],
+            revision_name=registered.revision.name,
+            session_time=when,
+            params=values,
+            trigger=trigger,
+            who=who,
+            task_limit=self.task_limit,
+        )
 
     def _scope(self, attempt: Attempt) -> AttemptScope:
         with self.store.read() as tx:
@@ -312,43 +406,8 @@ class LocalEngine:
         stored = known.definitions.get(workflow.name) if known is not None else None
         if known is not None and stored is not None and stored.hash == to_definition(workflow).hash:
             return known
-        return self.register([workflow])
-
-    def _default_session_time(self, registered: Registered, workflow: Workflow) -> datetime:
-        with self.store.read() as tx:
-            newest = tx.sessions.list_sessions(registered.project.id, workflow.name, limit=1)
-        if newest:
-            return newest[0].session_time
-        from digpy.dsl.timezones import parse_timezone
-
-        local_now = self.clock.now().astimezone(parse_timezone(workflow.timezone))
-        return datetime.combine(local_now.date(), time(), tzinfo=local_now.tzinfo)
-
-    def _previous_successes(self, project_id: int, workflow_name: str, when: datetime) -> list[Any]:
-        with self.store.read() as tx:
-            session = tx.sessions.find_session(project_id, workflow_name, when)
-            if session is None:
-                return []
-            return tx.tasks.latest_successes(session.id, before_attempt_id=2**62)
-
-    def _start_named(self, request: AttemptRequest, name: str | None) -> Attempt:
-        """The first attempt of a session is unnamed; later local runs are ``run-N``."""
-        from dataclasses import replace
-
-        if name is None:
-            try:
-                return start_attempt(self.store, replace(request, name=""), now=self.clock.now())
-            except Conflict:
-                name = self._next_run_name(request)
-        return start_attempt(self.store, replace(request, name=name), now=self.clock.now())
-
-    def _next_run_name(self, request: AttemptRequest) -> str:
-        with self.store.read() as tx:
-            session = tx.sessions.find_session(
-                request.project_id, request.workflow.name, request.session_time
-            )
-            count = len(tx.attempts.list_attempts(session.id)) if session else 0
-        return f"run-{count + 1}"
+        return self.register([*(w for w in self._workflows.values() if w.name != workflow.name),
+                              workflow])
 
     @contextmanager
     def _locked(self) -> Iterator[None]:
@@ -357,35 +416,3 @@ class LocalEngine:
         lock = RunLock(local_state_path(self.project_path)) if self._own_store else nullcontext()
         with lock:
             yield
-
-
-def _run_interruptibly(driver: Driver) -> None:
-    """Ctrl-C kills the attempt, stops running operators and waits for them, so the
-    attempt ends ``killed`` and can be retried; a second Ctrl-C stops waiting."""
-    try:
-        driver.run()
-    except KeyboardInterrupt:
-        for driven in driver.attempts:
-            driven.executor.reload()  # the interrupt may have landed between two updates
-        driver.interrupt("interrupted (Ctrl-C)")
-        driver.run()
-
-
-def _open_local(project_path: Path) -> Store:
-    from digpy.store.sql.local import open_local
-
-    return open_local(project_path)
-
-
-def _schedule_times(schedule: Any, timezone: str) -> Any:
-    """``last_/next_session_*`` come from the scheduler's own time math."""
-    from digpy.scheduler.triggers import ScheduleTimes
-
-    return ScheduleTimes(schedule, timezone)
-
-
-def _registry_resolver() -> OperatorResolver:
-    from digpy.agent.registry import OperatorRegistry
-
-    registry = OperatorRegistry.from_entry_points()
-    return registry.get

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import queue
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -86,27 +86,55 @@ class Driven:
 class Driver:
     """Drives attempts until each is done. ``interrupt()`` (Ctrl-C) kills them all."""
 
-    def __init__(self, runner: TaskRunner, pool: WorkerPool, clock: Clock) -> None:
+    def __init__(
+        self,
+        runner: TaskRunner,
+        pool: WorkerPool,
+        clock: Clock,
+        executor_for: Callable[[int], AttemptExecutor] | None = None,
+    ) -> None:
         self.runner = runner
         self.pool = pool
         self.clock = clock
         self.attempts: list[Driven] = []
+        self._executor_for = executor_for
+        self._adopted: queue.SimpleQueue[int] = queue.SimpleQueue()
         self._last_kill_check = clock.monotonic()
         self._steps_since_kill_check = 0
 
     def add(self, executor: AttemptExecutor, selection: LocalSelection | None = None) -> None:
         self.attempts.append(Driven(executor, selection or LocalSelection()))
 
+    def adopt(self, attempt_id: int) -> None:
+        """Drive another attempt too (thread-safe: ``require>`` calls it from a worker)."""
+        self._adopted.put(attempt_id)
+
     @property
     def done(self) -> bool:
-        return all(d.executor.done for d in self.attempts) and not self.pool.running
+        return (
+            all(d.executor.done for d in self.attempts)
+            and not self.pool.running
+            and self._adopted.empty()
+        )
 
     def run(self) -> None:
         while not self.done:
             self.step()
 
+    def run_interruptibly(self) -> None:
+        """Ctrl-C kills the attempts, stops running operators and waits for them, so each
+        attempt ends ``killed`` and can be retried; a second Ctrl-C stops waiting."""
+        try:
+            self.run()
+        except KeyboardInterrupt:
+            for driven in self.attempts:
+                driven.executor.reload()  # the interrupt may have landed between two updates
+            self.interrupt("interrupted (Ctrl-C)")
+            self.run()
+
     def step(self) -> None:
         """One round: tick, dispatch, check deadlines, then wait for something to happen."""
+        self._take_adopted()
         now = self.clock.now()
         dispatched = 0
         for driven in self.attempts:
@@ -141,6 +169,14 @@ class Driver:
         return ok
 
     # -- internals ----------------------------------------------------------------------------
+
+    def _take_adopted(self) -> None:
+        while not self._adopted.empty():
+            attempt_id = self._adopted.get_nowait()
+            if self._executor_for is None:
+                raise RuntimeError("this driver cannot adopt attempts")
+            if all(d.executor.attempt.id != attempt_id for d in self.attempts):
+                self.add(self._executor_for(attempt_id))
 
     def _dispatch(self, driven: Driven, now: datetime) -> int:
         executor = driven.executor

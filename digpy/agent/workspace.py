@@ -91,3 +91,33 @@ def local_secrets(masker: Any, store: Any = None) -> SecretsFactory:
         return SecretAccess(backing, request.config.get("_secrets"), masker)
 
     return factory
+
+
+# -- the real collaborators, wired lazily (each import costs start-up time) ---------------
+
+
+def open_local_store(project_path: Path) -> Any:
+    from digpy.store.sql.local import open_local
+
+    return open_local(project_path)
+
+
+def schedule_times(schedule: Any, timezone: str) -> Any:
+    """``last_/next_session_*`` come from the scheduler's own time math."""
+    from digpy.scheduler.triggers import ScheduleTimes
+
+    return ScheduleTimes(schedule, timezone)
+
+
+def registry_resolver() -> Callable[[str], Any]:
+    """Operator classes from the ``digpy.operators`` entry points, looked up on first use."""
+    found: list[Any] = []
+
+    def resolve(name: str) -> Any:
+        if not found:
+            from digpy.agent.registry import OperatorRegistry
+
+            found.append(OperatorRegistry.from_entry_points())
+        return found[0].get(name)
+
+    return resolve

@@ -223,3 +223,21 @@ def test_an_attempt_cut_off_by_a_crash_can_be_driven_to_the_end(harness: Harness
         result = engine.continue_attempt(running.id)
     assert result.success
     assert harness.trace.entries == ["a", "b", "c"]
+
+
+def test_require_starts_the_other_workflow_and_waits_for_it(harness: Harness) -> None:
+    (harness.project / "other.dig").write_text("+x: {trace>: x}\n")
+    workflow = compile_text("+req:\n  require>: other\n+after: {trace>: after}\n")
+    with harness.engine() as engine:
+        result = engine.run(workflow)
+        with engine.store.read() as tx:
+            sessions = tx.sessions.list_sessions(engine.registered.project.id)
+    assert result.success, result
+    assert harness.trace.entries == ["x", "after"]
+    assert sorted(s.workflow_name for s in sessions) == ["other", "wf"]
+
+
+def test_require_of_a_missing_workflow_fails_the_task(harness: Harness) -> None:
+    with harness.engine() as engine:
+        result = engine.run(compile_text("+req:\n  require>: nowhere\n"))
+    assert "Dependent workflow does not exist" in (result.task("+wf+req").error or {})["message"]
