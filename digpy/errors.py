@@ -110,7 +110,7 @@ class TaskFailed(DigpyError):
         super().__init__(message)
 
 
-class PollAgain(DigpyError):  # noqa: N818 - control flow, not an error, by design
+class PollAgain(DigpyError):
     """Run this task again after ``interval`` seconds with ``state`` as its state params.
 
     Operators raise it instead of sleeping; it never consumes the ``_retry`` budget."""
@@ -125,7 +125,7 @@ class StoreError(DigpyError):
     """The state store could not do what was asked."""
 
 
-class NotFound(StoreError, LookupError):  # noqa: N818
+class NotFound(StoreError, LookupError):
     pass
 
 
