@@ -110,14 +110,29 @@ def schedule_times(schedule: Any, timezone: str) -> Any:
 
 
 def registry_resolver() -> Callable[[str], Any]:
-    """Operator classes from the ``digpy.operators`` entry points, looked up on first use."""
-    found: list[Any] = []
+    """Operator classes from the ``digpy.operators`` entry points, loading only the ones a
+    run uses: ``OperatorRegistry.from_entry_points()`` imports every plugin module, and
+    some (pg>, td>) pull in SQLAlchemy or sqlglot, which costs more than a whole small run.
+    An unknown name goes through the full registry for its did-you-mean error."""
+    cache: dict[str, Any] = {}
 
     def resolve(name: str) -> Any:
-        if not found:
-            from digpy.agent.registry import OperatorRegistry
-
-            found.append(OperatorRegistry.from_entry_points())
-        return found[0].get(name)
+        key = name.removesuffix(">")
+        if key not in cache:
+            cache[key] = _load_operator(key)
+        return cache[key]
 
     return resolve
+
+
+def _load_operator(name: str) -> Any:
+    from importlib.metadata import entry_points
+
+    from digpy.agent.registry import ENTRY_POINT_GROUP, OperatorRegistry
+
+    found = entry_points(group=ENTRY_POINT_GROUP, name=name)
+    if len(found) == 1:
+        registry = OperatorRegistry()
+        registry.register(next(iter(found)).load())  # the registry's own checks
+        return registry.get(name)
+    return OperatorRegistry.from_entry_points().get(name)
