@@ -431,3 +431,67 @@ def test_a_killed_task_sends_nothing(tmp_path: Path, server: Server) -> None:
     with pytest.raises(TaskFailed, match="killed"):
         HttpOperator(ctx).run()
     assert server.seen == []
+
+
+# -- end to end through the local engine -------------------------------------------------------
+
+ALERT_WORKFLOW = """\
+timezone: UTC
+
+_error:
+  http>: ${webhook}/alert
+  method: POST
+  content:
+    text: "${session_date} failed: ${error.message}"
+
++load:
+  sh>: echo loading; exit 3
+"""
+
+
+def test_an_error_handler_posts_an_alert_to_a_webhook_without_leaking_its_token(
+    tmp_path: Path, server: Server
+) -> None:
+    # Given a workflow whose task fails and whose _error posts to a webhook with a token
+    from datetime import UTC, datetime
+
+    from digpy_operators.sh import ShOperator
+
+    from digpy.agent.local import LocalEngine
+    from digpy.agent.registry import OperatorRegistry
+    from digpy.agent.workspace import FileLogs, local_secrets
+    from digpy.clock import FakeClock
+    from digpy.dsl.project import load_project
+
+    session = datetime(2016, 1, 30, tzinfo=UTC)
+    project = tmp_path / "alerting"
+    project.mkdir()
+    (project / "alerting.dig").write_text(ALERT_WORKFLOW)
+    workflow = load_project(project).workflows["alerting"]
+    registry = OperatorRegistry()
+    registry.register(HttpOperator)
+    registry.register(ShOperator)
+    canary = f"dp-canary-{uuid.uuid4()}"
+    masker = Masker()
+    logs = FileLogs(project / ".digpy" / "logs", masker)
+
+    # When it runs through the local engine
+    with LocalEngine(project, operators=registry.get, clock=FakeClock(session),
+                     secrets=local_secrets(masker, {"http.authorization": canary}),
+                     logs=logs) as engine:
+        result = engine.run(workflow, session_time=session,
+                            params={"webhook": server.url("").rstrip("/")})
+
+    # Then the attempt failed, the webhook got the error message with the token, and no
+    # log holds the token
+    assert not result.success
+    [alert] = server.seen
+    assert (alert.method, alert.path) == ("POST", "/alert")
+    assert json.loads(alert.body) == {"text": "2016-01-30 failed: Command failed with code 3"}
+    assert alert.headers["Authorization"] == canary
+    handler = result.task("+alerting^error")
+    assert handler.state == "success"
+    assert handler.store_params == {"http": {"last_status": 200}}
+    texts = [p.read_text() for p in (project / ".digpy" / "logs").rglob("*.log")]
+    assert any("Sending HTTP request: POST" in t for t in texts)
+    assert all(canary not in t for t in texts)

@@ -339,3 +339,65 @@ def test_the_params_file_is_private_while_the_task_runs(project: Path) -> None:
     _, lines = _run(project, "peek.run")
     assert lines == ["0o600", "0o700"]
     assert os.listdir(project / ".digpy" / "tmp") == []
+
+
+# -- end to end through the local engine -------------------------------------------------------
+
+E2E_WORKFLOW = """\
+timezone: UTC
+
++compute:
+  py>: tasks.store_and_export
+
++show:
+  sh>: echo "sh sees a=$a b=$b"
+
++echo:
+  echo>: "echo sees x=${a.x} y=${a.y} b=${b}"
+
++fan:
+  py>: tasks.fan_out
+"""
+
+
+def _registry() -> Any:
+    from digpy_operators.echo import EchoOperator
+    from digpy_operators.sh import ShOperator
+
+    from digpy.agent.registry import OperatorRegistry
+
+    registry = OperatorRegistry()
+    for cls in (PyOperator, ShOperator, EchoOperator):
+        registry.register(cls)
+    return registry.get
+
+
+def test_a_py_store_is_read_by_later_sh_and_echo_tasks_and_subtasks_run(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Given a project whose py> task stores values and another one adds subtasks
+    from datetime import UTC, datetime
+
+    from digpy.agent.local import LocalEngine
+    from digpy.clock import FakeClock
+    from digpy.dsl.project import load_project
+
+    session = datetime(2016, 1, 30, tzinfo=UTC)
+    (project / "flow.dig").write_text(E2E_WORKFLOW)
+    workflow = load_project(project).workflows["flow"]
+
+    # When it runs through the local engine
+    with LocalEngine(project, operators=_registry(), clock=FakeClock(session)) as engine:
+        result = engine.run(workflow, session_time=session)
+
+    # Then later tasks saw the stored values, and the subtasks ran under ^sub
+    assert result.success, result.error
+    logs = {t.full_name: Path(t.log_path).read_text() for t in result.tasks
+            if t.log_path and Path(t.log_path).is_file()}
+    assert 'sh sees a={"x":1,"y":2} b=3' in logs["+flow+show"]
+    assert "echo sees x=1 y=2 b=3" in logs["+flow+echo"]
+    assert logs["+flow+fan^sub+subtask0"] == "Hello, one!\n"
+    assert logs["+flow+fan^sub+subtask1"] == "<v>\n"
+    assert logs["+flow+fan^sub+subtask2"] == "hi\n"
+    assert logs["+flow+fan^sub+subtask3"] == "by keyword\n"
+    assert result.store_params["a"] == {"x": 1, "y": 2}
