@@ -3,6 +3,7 @@ secrets. The local facade wires the real implementations; tests pass their own."
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 from collections.abc import Callable
@@ -19,6 +20,11 @@ _UNSAFE = re.compile(r"[^A-Za-z0-9_.=+^@%&,\[\]{}-]")
 MAX_FILE_NAME = 200
 
 
+@functools.lru_cache(maxsize=64)
+def _resolved(path: Path) -> Path:
+    return path.resolve()
+
+
 class LogFactory(Protocol):
     def path(self, task: Task) -> Path | None:
         """Where the task's log goes (stored on the task row when it is claimed)."""
@@ -29,8 +35,10 @@ class LogFactory(Protocol):
 
 def workdir_of(project_path: Path, workdir: str) -> Path:
     """``project / _workdir``; a ConfigError when it would leave the project."""
-    root = project_path.resolve()
-    path = (root / workdir).resolve() if workdir else root
+    root = _resolved(project_path)
+    if not workdir:
+        return root
+    path = (root / workdir).resolve()
     if path != root and root not in path.parents:
         raise ConfigError(f"_workdir {workdir!r} is outside the project directory")
     return path

@@ -215,8 +215,9 @@ class AttemptExecutor:
         if before is None:
             self.graph.add(after)
             return None
-        fields = {f: getattr(after, f) for f in _CHANGED_FIELDS}
-        task = self.graph.update(after.id, **fields)
+        # The unit's record is the stored row (the unit saw every field it wrote); only flags
+        # set by others (a kill) may differ, and the graph reloads when it notices those.
+        task = self.graph.put(after)
         self._track_timeout(task)
         return (before.state, task) if before.state is not after.state else None
 
@@ -262,22 +263,6 @@ class AttemptExecutor:
         return AttemptStatus.ERROR, errors or {"message": f"{root.full_name} failed"}
 
 
-_CHANGED_FIELDS = (
-    "state",
-    "flags",
-    "export_params",
-    "store_params",
-    "reset_keys",
-    "state_params",
-    "subtask_config",
-    "report",
-    "error",
-    "retry_count",
-    "retry_at",
-    "started_at",
-    "finished_at",
-    "log_path",
-)
 
 
 def _replace_attempt(attempt: Attempt, **changes: Any) -> Attempt:

@@ -178,9 +178,12 @@ class AttemptGraph:
 
     def update(self, task_id: int, **changes: Any) -> Task:
         """Replace a task's fields after a committed write and keep the indexes true."""
-        before = self.tasks[task_id]
-        after = replace(before, **changes)
-        self.tasks[task_id] = after
+        return self.put(replace(self.tasks[task_id], **changes))
+
+    def put(self, after: Task) -> Task:
+        """Replace a stored task with its new committed version (same id)."""
+        before = self.tasks[after.id]
+        self.tasks[after.id] = after
         if after.state is not before.state:
             self._state_changed(before, after)
         if after.output.stores and not before.output.stores:
