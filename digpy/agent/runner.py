@@ -177,9 +177,9 @@ class TaskRunner:
         )
 
     def _renderer(self, config: Mapping[str, Any], timezone: str) -> TemplateRenderer:
-        render = self.render or default_renderer()
-
         def render_text(text: str) -> str:
+            # Looked up on use: most operators never render, and the import is not free.
+            render = self.render or default_renderer()
             return render(text, config, timezone=timezone, now=self.clock.now())
 
         return render_text
