@@ -92,10 +92,13 @@ class HttpOperator(Operator):
         url, secret_url = self._uri(params)
         parts = urllib.parse.urlsplit(url)
         user, password = self._credentials(parts)
-        headers = [("User-Agent", USER_AGENT), *_headers(params.get("headers"))]
         body = _body(params)
+        # Later entries win (urllib keeps one value per name): the task's own headers beat
+        # the defaults, and the credentials from secrets beat everything.
+        headers = [("User-Agent", USER_AGENT)]
         if body is not None:
             headers.append(("Content-Type", body[1]))
+        headers.extend(_headers(params.get("headers")))
         headers.extend(self._auth(user, password))
         clean = _without_userinfo(_with_query(parts, params.get("query")))
         return HttpRequest(
@@ -296,7 +299,7 @@ def _headers(value: Any) -> list[tuple[str, str]]:
 
 def _body(params: Mapping[str, Any]) -> tuple[bytes, str] | None:
     """Digdag's table: maps/lists default to json (or form for a map), scalars to text."""
-    if "content" not in params:
+    if params.get("content") is None:
         return None
     content, content_type = params["content"], params.get("content_type")
     fmt = str(params.get("content_format") or "").lower() or None

@@ -207,6 +207,20 @@ def test_headers_are_sent_in_order_and_options_come_from_the_http_map(
     assert server.seen[0].headers["X-Two"] == "2"
 
 
+def test_a_header_of_the_task_beats_a_default_but_not_the_authorization_secret(
+    tmp_path: Path, server: Server
+) -> None:
+    _run(tmp_path, server.url(), params={
+        "method": "POST", "content": {"a": 1},
+        "headers": [{"Content-Type": "application/vnd.api+json"}, {"User-Agent": "mine"},
+                    {"Authorization": "Bearer from-the-dig-file"}]},
+        secrets={"http.authorization": "Bearer from-secrets"})
+    headers = server.seen[0].headers
+    assert headers["Content-Type"] == "application/vnd.api+json"
+    assert headers["User-Agent"] == "mine"
+    assert headers["Authorization"] == "Bearer from-secrets"
+
+
 @pytest.mark.parametrize("headers", [{"X": "1"}, [{"A": "1", "B": "2"}], ["X: 1"],
                                      [{"X": "a\r\nInjected: yes"}]])
 def test_malformed_headers_are_config_errors(tmp_path: Path, server: Server,
