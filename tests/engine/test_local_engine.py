@@ -241,3 +241,35 @@ def test_require_of_a_missing_workflow_fails_the_task(harness: Harness) -> None:
     with harness.engine() as engine:
         result = engine.run(compile_text("+req:\n  require>: nowhere\n"))
     assert "Dependent workflow does not exist" in (result.task("+wf+req").error or {})["message"]
+
+
+def test_the_real_loop_operator_generates_its_iterations(harness: Harness) -> None:
+    workflow = compile_text("+loop:\n  loop>: 3\n  _do:\n    trace>: 'iteration ${i}'\n")
+    with harness.engine() as engine:
+        result = engine.run(workflow)
+    assert result.success
+    assert harness.trace.entries == ["iteration 0", "iteration 1", "iteration 2"]
+    assert result.task("+wf+loop^sub+loop-2").state == "success"
+
+
+def test_the_real_call_operator_runs_another_workflow_inline(harness: Harness) -> None:
+    (harness.project / "callee.dig").write_text(
+        "_export: {who: callee}\n+inner: {trace>: 'inner of ${who}', store: {done: yes}}\n"
+    )
+    workflow = compile_text("+call:\n  call>: callee\n+after: {trace>: 'after ${done}'}\n")
+    with harness.engine() as engine:
+        result = engine.run(workflow)
+    assert result.success, result
+    assert harness.trace.entries == ["inner of callee", "after yes"]
+
+
+def test_a_loop_with_a_retry_retries_the_whole_loop(harness: Harness) -> None:
+    workflow = compile_text(
+        "+loop:\n  loop>: 2\n  _retry: 2\n  _do:\n    trace>: 'i${i}'\n    fail_times: 1\n"
+    )
+    with harness.engine() as engine:
+        result = engine.run(workflow)
+    rows = "\n".join(f"{t.id} {t.full_name} {t.state} {t.error}" for t in result.tasks)
+    assert result.success, rows
+    # each iteration fails on its first run; every try regenerates the whole loop
+    assert harness.trace.entries == ["i0", "i0", "i1", "i0", "i1"]
