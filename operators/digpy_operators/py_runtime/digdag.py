@@ -75,7 +75,7 @@ def _command_of(function: Callable[..., Any]) -> str:
             "add_subtask needs a module-level function or a method of a module-level class; "
             f"{module}.{qualname} cannot be imported by name"
         )
-    return module + "." + qualname
+    return f"{module}.{qualname}"
 
 
 def _as_json(call: str, params: dict[str, Any] | None, kwds: dict[str, Any]) -> dict[str, Any]:
