@@ -1,13 +1,8 @@
-"""The one entry point the CLI and the Python API use to run workflows in-process.
-
-``LocalEngine`` opens the project's store (``<project>/.digpy/state.db`` unless one is
-given), stores the project and revision, creates or reuses the session, starts an attempt
-and drives it to completion on ``max_task_threads`` worker threads, reporting progress to
-listeners; it returns a frozen ``RunResult``. ``retry`` starts a new attempt of a finished
-attempt's session reusing its results; ``kill`` stops an attempt. See docs/engine.md.
-
-It lives in ``agent`` (not ``engine``) because it wires threads and a concrete store, which
-the engine never touches.
+"""``LocalEngine``: the entry point the CLI and the Python API use to run workflows
+in-process (docs/engine.md). It opens the project's store, stores the revision, creates or
+reuses the session, starts an attempt and drives it on worker threads, reporting to
+listeners, and returns a frozen ``RunResult``. It lives in ``agent``, not ``engine``,
+because it wires threads and a concrete store, which the engine never touches.
 """
 
 from __future__ import annotations
@@ -45,6 +40,7 @@ from digpy.engine.attempts import (
     Registered,
     ScheduleTimesFactory,
     attempt_params,
+    attempt_scope,
     register_project,
     start_attempt,
 )
@@ -223,25 +219,13 @@ class LocalEngine:
             with self.store.read() as tx:
                 old = tx.attempts.get_attempt(attempt_id)
                 old_tasks = tx.tasks.list_tasks(attempt_id)
-                definition = tx.projects.get_definition(old.workflow_definition_id)
-                revision = tx.projects.get_revision(definition.revision_id)
             if not old.done:
                 raise Conflict(f"attempt {attempt_id} is still running; kill it or wait")
             plan = plan_resume(old_tasks, resume=resume, resume_from=resume_from)
-            if workflow is not None:
-                registered = self._ensure_registered(workflow)
-                definition = registered.definitions[workflow.name]
-                revision = registered.revision
-            request = AttemptRequest(
-                project_id=old.project_id,
-                workflow=workflow or from_definition(definition),
-                definition=definition,
-                revision_name=revision.name,
-                session_time=old.session_time,
+            request = replace(
+                self._retry_request(old, workflow),
                 params=deep_merge(old.params, params or {}),
-                trigger=Trigger.RETRY,
                 name=name or uuid.uuid4().hex,
-                task_limit=old.task_limit,
                 resume=plan,
             )
             attempt = start_attempt(self.store, request, now=self.clock.now())
@@ -379,24 +363,30 @@ class LocalEngine:
             task_limit=self.task_limit,
         )
 
+    def _retry_request(self, old: Attempt, workflow: Workflow | None) -> AttemptRequest:
+        """The old attempt's definition (recompiled), or ``workflow`` as a new revision."""
+        if workflow is not None:
+            registered = self._ensure_registered(workflow)
+            definition = registered.definitions[workflow.name]
+            revision = registered.revision
+        else:
+            with self.store.read() as tx:
+                definition = tx.projects.get_definition(old.workflow_definition_id)
+                revision = tx.projects.get_revision(definition.revision_id)
+            workflow = from_definition(definition)
+        return AttemptRequest(
+            project_id=old.project_id,
+            workflow=workflow,
+            definition=definition,
+            revision_name=revision.name,
+            session_time=old.session_time,
+            trigger=Trigger.RETRY,
+            task_limit=old.task_limit,
+        )
+
     def _scope(self, attempt: Attempt) -> AttemptScope:
-        with self.store.read() as tx:
-            project = tx.projects.get_project(attempt.project_id)
-            definition = tx.projects.get_definition(attempt.workflow_definition_id)
-            revision = tx.projects.get_revision(definition.revision_id)
-        return AttemptScope(
-            project_id=project.id,
-            project_name=project.name,
-            project_path=self.project_path,
-            workflow_name=attempt.workflow_name,
-            session_id=attempt.session_id,
-            session_uuid=attempt.session_uuid,
-            session_time=attempt.session_time,
-            attempt_id=attempt.id,
-            attempt_name=attempt.name,
-            timezone=attempt.timezone,
-            attempt_params=attempt.params,
-            default_params=deep_merge(self.default_params, revision.default_params),
+        return attempt_scope(
+            self.store, attempt, project_path=self.project_path, defaults=self.default_params
         )
 
     def _ensure_registered(self, workflow: Workflow) -> Registered:

@@ -9,12 +9,13 @@ import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from digpy.dsl.model import Schedule, Workflow
 from digpy.engine.definitions import revision_hash, to_definition
 from digpy.engine.generate import INITIAL, attach_resuming, compiled_rows, mark_resumed
-from digpy.engine.params import deep_merge
+from digpy.engine.params import AttemptScope, deep_merge
 from digpy.engine.resume import ResumePlan
 from digpy.model.records import (
     Attempt,
@@ -165,3 +166,27 @@ def attempt_params(
         extra.update(empty_session_variables("last_executed_session", tz))
     return deep_merge(extra, params)
 
+
+
+def attempt_scope(
+    store: Store, attempt: Attempt, *, project_path: Path, defaults: Mapping[str, Any]
+) -> AttemptScope:
+    """What every task of the attempt shares (identity, zone, params layers 1-3)."""
+    with store.read() as tx:
+        project = tx.projects.get_project(attempt.project_id)
+        definition = tx.projects.get_definition(attempt.workflow_definition_id)
+        revision = tx.projects.get_revision(definition.revision_id)
+    return AttemptScope(
+        project_id=project.id,
+        project_name=project.name,
+        project_path=project_path,
+        workflow_name=attempt.workflow_name,
+        session_id=attempt.session_id,
+        session_uuid=attempt.session_uuid,
+        session_time=attempt.session_time,
+        attempt_id=attempt.id,
+        attempt_name=attempt.name,
+        timezone=attempt.timezone,
+        attempt_params=attempt.params,
+        default_params=deep_merge(defaults, revision.default_params),
+    )

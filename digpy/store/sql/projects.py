@@ -98,22 +98,26 @@ class SqlProjectRepo(ProjectRepo):
         ).inserted_primary_key
         assert key is not None
         revision_id = int(key[0])
-        if workflows:
-            self.conn.execute(
-                workflow_definitions.insert(),
-                [
-                    {
-                        "revision_id": revision_id,
-                        "project_id": project_id,
-                        "name": w.name,
-                        "timezone": w.timezone,
-                        "definition": w.definition,
-                        "hash": w.hash,
-                    }
-                    for w in workflows
-                ],
-            )
+        self._insert_definitions(project_id, revision_id, workflows)
         return self.get_revision(revision_id)
+
+    def _insert_definitions(
+        self, project_id: int, revision_id: int, workflows: Sequence[NewWorkflowDefinition]
+    ) -> None:
+        if not workflows:
+            return
+        rows = [
+            {
+                "revision_id": revision_id,
+                "project_id": project_id,
+                "name": w.name,
+                "timezone": w.timezone,
+                "definition": dict(w.definition),
+                "hash": w.hash,
+            }
+            for w in workflows
+        ]
+        self.conn.execute(workflow_definitions.insert(), rows)
 
     def get_revision(self, revision_id: int) -> Revision:
         row = self.conn.execute(revisions.select().where(revisions.c.id == revision_id)).first()
