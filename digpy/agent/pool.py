@@ -21,6 +21,7 @@ from digpy.engine.executor import AttemptExecutor
 from digpy.engine.outcomes import Canceled, Outcome
 from digpy.engine.resume import LocalSelection
 from digpy.model.records import Task
+from digpy.model.states import TaskFlags
 
 log = logging.getLogger(__name__)
 
@@ -190,6 +191,8 @@ class Driver:
             prepared = decided if decided is not None else self.runner.prepare(executor, task, now)
             if isinstance(prepared, Job):
                 self.pool.submit(prepared)
+                if executor.graph[task.id].flags & TaskFlags.CANCEL_REQUESTED:
+                    prepared.cancel.set("killed")  # the kill came between claim and submit
             else:
                 immediate.append((task, prepared))
         if immediate:
