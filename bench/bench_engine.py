@@ -60,11 +60,6 @@ sys.path.insert(0, {repo!r})
 project = Path(sys.argv[1])
 from digpy.dsl.project import load_project
 from digpy.agent.local import LocalEngine
-try:
-    import digpy.dsl.builtins  # noqa: F401
-except ModuleNotFoundError:  # not landed yet: the engine tests' stand-in
-    from tests.engine import doubles
-    doubles.install()
 loaded = load_project(project)
 workflow = next(iter(loaded.workflows.values()))
 with LocalEngine(project, max_task_threads=int(sys.argv[2]), task_limit=20000) as engine:

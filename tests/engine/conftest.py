@@ -1,5 +1,5 @@
-"""Engine tests run the real engine on a SQLite file with a FakeClock. Until the template
-and built-ins modules land, small doubles stand in for them (tests/engine/doubles.py)."""
+"""Engine tests run the real engine (and the real template engine and built-ins) on a
+SQLite file with a FakeClock."""
 
 from __future__ import annotations
 
@@ -9,10 +9,7 @@ import pytest
 
 from digpy.store.sql.engine import create_sql_engine, migrate, sqlite_url
 
-from . import doubles
 from .harness import Harness
-
-doubles.install()
 
 
 @pytest.fixture(scope="session")

@@ -97,7 +97,12 @@ def _check(expect: Mapping[str, Any], result: RunResult, harness: Harness) -> No
     for name, wanted in expect.get("configs", {}).items():
         _subset(harness.trace.configs[name], wanted, name)
     for name, keys in expect.get("missing_params", {}).items():
-        assert not set(keys) & set(harness.trace.configs[name]), name
+        for dotted in keys:  # "a.b" is b inside a
+            *path, last = dotted.split(".")
+            scope: Any = harness.trace.configs[name]
+            for part in path:
+                scope = scope.get(part, {}) if isinstance(scope, Mapping) else {}
+            assert last not in scope, f"{name}: {dotted} should not be set"
 
 
 def _subset(actual: Mapping[str, Any], wanted: Mapping[str, Any], where: str) -> None:
