@@ -9,10 +9,11 @@ from typing import Any
 import sqlalchemy as sa
 
 from digpy.errors import Conflict, NotFound
-from digpy.model.records import Attempt, NewAttempt, ResumingTask, TaskOutput
+from digpy.model.records import Attempt, NewAttempt, ResumingTask
 from digpy.model.states import DONE, AttemptStatus, TaskFlags, Trigger
 from digpy.store.base import AttemptRepo
 from digpy.store.sql.schema import attempts, resuming_tasks, sessions, tasks
+from digpy.store.sql.shared import output_from_json, output_json
 
 _JOINED = sa.select(
     attempts,
@@ -49,24 +50,8 @@ def _attempt(row: sa.Row[Any]) -> Attempt:
     )
 
 
-def output_json(output: TaskOutput) -> dict[str, Any]:
-    return {
-        "export_params": dict(output.export_params),
-        "store_params": dict(output.store_params),
-        "reset_keys": list(output.reset_keys),
-        "subtask_config": output.subtask_config,
-        "report": dict(output.report),
-    }
 
 
-def output_from_json(data: Mapping[str, Any]) -> TaskOutput:
-    return TaskOutput(
-        export_params=data.get("export_params") or {},
-        store_params=data.get("store_params") or {},
-        reset_keys=tuple(data.get("reset_keys") or ()),
-        subtask_config=data.get("subtask_config"),
-        report=data.get("report") or {},
-    )
 
 
 class SqlAttemptRepo(AttemptRepo):

@@ -8,12 +8,11 @@ from typing import Any
 import sqlalchemy as sa
 
 from digpy.errors import NotFound
-from digpy.model.records import TASK_UPDATE_FIELDS, NewTask, Task, TaskOutput
+from digpy.model.records import TASK_UPDATE_FIELDS, NewTask, Task
 from digpy.model.states import TaskFlags, TaskState
 from digpy.store.base import TaskRepo
 from digpy.store.sql.schema import attempts, tasks
-
-_NO_OUTPUT = TaskOutput()
+from digpy.store.sql.shared import resolve_new_task
 
 
 def _task(row: sa.Row[Any]) -> Task:
@@ -68,7 +67,7 @@ class SqlTaskRepo(TaskRepo):
             return []
         ids = self._allocate_ids(len(new_tasks))
         pairs = zip(ids, new_tasks, strict=True)
-        stored = [_resolve(attempt_id, task_id, t, ids) for task_id, t in pairs]
+        stored = [resolve_new_task(attempt_id, task_id, t, ids) for task_id, t in pairs]
         self.conn.execute(tasks.insert(), [_row(t) for t in stored])
         return stored
 
@@ -160,29 +159,6 @@ def _json_ready(fields: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _resolve(attempt_id: int, task_id: int, new: NewTask, ids: list[int]) -> Task:
-    parent = new.parent_id if new.parent_ref is None else ids[new.parent_ref]
-    upstreams = tuple(new.upstream_ids) + tuple(ids[r] for r in new.upstream_refs)
-    out = new.output or _NO_OUTPUT
-    return Task(
-        id=task_id,
-        attempt_id=attempt_id,
-        parent_id=parent,
-        full_name=new.full_name,
-        is_group=new.is_group,
-        operator=new.operator,
-        state=new.state,
-        flags=new.flags,
-        upstream_ids=upstreams,
-        config=new.config,
-        export_params=out.export_params,
-        store_params=out.store_params,
-        reset_keys=out.reset_keys,
-        subtask_config=out.subtask_config,
-        report=out.report,
-        started_at=new.started_at,
-        finished_at=new.finished_at,
-    )
 
 
 def _row(t: Task) -> dict[str, Any]:

@@ -8,10 +8,11 @@ from datetime import datetime
 from typing import Any
 
 from digpy.errors import Conflict, NotFound
-from digpy.model.records import Attempt, NewAttempt, ResumingTask, TaskOutput
+from digpy.model.records import Attempt, NewAttempt, ResumingTask
 from digpy.model.states import DONE, AttemptStatus, TaskFlags, Trigger
 from digpy.store.base import AttemptRepo
 from digpy.store.sql.lite.rows import dump, dump_or_null, load, ms, when, when_required
+from digpy.store.sql.shared import output_from_json, output_json
 
 _JOINED = (
     "SELECT a.*, s.project_id, s.workflow_name, s.session_time, s.uuid AS session_uuid "
@@ -46,24 +47,8 @@ def _attempt(row: sqlite3.Row) -> Attempt:
     )
 
 
-def output_json(output: TaskOutput) -> dict[str, Any]:
-    return {
-        "export_params": dict(output.export_params),
-        "store_params": dict(output.store_params),
-        "reset_keys": list(output.reset_keys),
-        "subtask_config": output.subtask_config,
-        "report": dict(output.report),
-    }
 
 
-def output_from_json(data: Mapping[str, Any]) -> TaskOutput:
-    return TaskOutput(
-        export_params=data.get("export_params") or {},
-        store_params=data.get("store_params") or {},
-        reset_keys=tuple(data.get("reset_keys") or ()),
-        subtask_config=data.get("subtask_config"),
-        report=data.get("report") or {},
-    )
 
 
 class LiteAttemptRepo(AttemptRepo):

@@ -7,12 +7,12 @@ from collections.abc import Sequence
 from typing import Any
 
 from digpy.errors import NotFound
-from digpy.model.records import TASK_UPDATE_FIELDS, NewTask, Task, TaskOutput
+from digpy.model.records import TASK_UPDATE_FIELDS, NewTask, Task
 from digpy.model.states import TaskFlags, TaskState
 from digpy.store.base import TaskRepo
 from digpy.store.sql.lite.rows import dump, dump_or_null, load, ms, when
+from digpy.store.sql.shared import resolve_new_task
 
-_NO_OUTPUT = TaskOutput()
 _INSERT = (
     "INSERT INTO tasks (id, attempt_id, parent_id, full_name, is_group, operator, state, "
     "flags, upstream_ids, config, export_params, store_params, reset_keys, state_params, "
@@ -62,7 +62,8 @@ class LiteTaskRepo(TaskRepo):
         # can interleave) so a whole tree, parents and upstreams included, is one INSERT.
         (top,) = self.conn.execute("SELECT COALESCE(MAX(id), 0) FROM tasks").fetchone()
         ids = list(range(top + 1, top + 1 + len(new_tasks)))
-        stored = [_resolve(attempt_id, i, t, ids) for i, t in zip(ids, new_tasks, strict=True)]
+        pairs = zip(ids, new_tasks, strict=True)
+        stored = [resolve_new_task(attempt_id, i, t, ids) for i, t in pairs]
         self.conn.executemany(_INSERT, [_row(t) for t in stored])
         return stored
 
@@ -144,29 +145,6 @@ def _encode(name: str, value: Any) -> Any:
     return value
 
 
-def _resolve(attempt_id: int, task_id: int, new: NewTask, ids: list[int]) -> Task:
-    parent = new.parent_id if new.parent_ref is None else ids[new.parent_ref]
-    upstreams = tuple(new.upstream_ids) + tuple(ids[r] for r in new.upstream_refs)
-    out = new.output or _NO_OUTPUT
-    return Task(
-        id=task_id,
-        attempt_id=attempt_id,
-        parent_id=parent,
-        full_name=new.full_name,
-        is_group=new.is_group,
-        operator=new.operator,
-        state=new.state,
-        flags=new.flags,
-        upstream_ids=upstreams,
-        config=new.config,
-        export_params=out.export_params,
-        store_params=out.store_params,
-        reset_keys=out.reset_keys,
-        subtask_config=out.subtask_config,
-        report=out.report,
-        started_at=new.started_at,
-        finished_at=new.finished_at,
-    )
 
 
 def _row(t: Task) -> tuple[Any, ...]:
