@@ -117,7 +117,3 @@ def _alembic_upgrade(path: Path) -> None:
     finally:
         engine.dispose()
 
-
-def open_lite_store(path: Path) -> LiteStore:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    return LiteStore(path)
