@@ -22,7 +22,7 @@ from digpy.engine.outcomes import Outcome, Rules, Succeeded, apply_outcome
 from digpy.engine.params import AttemptScope, TaskParams, subtree_outputs, task_params
 from digpy.engine.unit import EdgeHook, Unit
 from digpy.model.records import Attempt, Task
-from digpy.model.states import DONE, AttemptStatus, TaskFlags, TaskState
+from digpy.model.states import DONE, WAITING, AttemptStatus, TaskFlags, TaskState
 from digpy.store.base import Store
 
 S = TaskState
@@ -241,7 +241,7 @@ class AttemptExecutor:
                 continue
             del self._timed[group_id]
             for task in self.graph.descendants(group_id):
-                if task.state in (S.RETRY_WAITING, S.GROUP_RETRY_WAITING):
+                if task.state in WAITING:
                     self.graph.wake(task.id)
 
     def _finish_if_done(self, now: datetime) -> None:

@@ -25,7 +25,7 @@ from datetime import datetime
 from typing import Any
 
 from digpy.model.records import Task
-from digpy.model.states import DONE, TaskFlags, TaskState
+from digpy.model.states import DONE, WAITING, TaskFlags, TaskState
 
 S = TaskState
 
@@ -134,20 +134,19 @@ class AttemptGraph:
         while self.retry_heap:
             at, task_id = self.retry_heap[0]
             task = self.tasks[task_id]
-            if task.state in (S.RETRY_WAITING, S.GROUP_RETRY_WAITING) and task.retry_at == at:
+            if task.state in WAITING and task.retry_at == at:
                 return at
             heapq.heappop(self.retry_heap)  # stale entry
         return None
 
     def pop_due_retries(self, now: datetime) -> list[Task]:
-        waiting = (S.RETRY_WAITING, S.GROUP_RETRY_WAITING)
-        due = [self.tasks[t] for t in sorted(self.woken) if self.tasks[t].state in waiting]
+        due = [self.tasks[t] for t in sorted(self.woken) if self.tasks[t].state in WAITING]
         self.woken.clear()
         seen = {t.id for t in due}
         while self.retry_heap and self.retry_heap[0][0] <= now:
             at, task_id = heapq.heappop(self.retry_heap)
             task = self.tasks[task_id]
-            if task.state in waiting and task.retry_at == at and task.id not in seen:
+            if task.state in WAITING and task.retry_at == at and task.id not in seen:
                 due.append(task)
         return due
 
@@ -172,7 +171,7 @@ class AttemptGraph:
             self.stuck.add(task.id)
         elif task.state not in DONE and task.parent_id is not None:
             self.active[task.parent_id] += 1
-        if task.output.stores:
+        if _stores(task):
             self._mark_storing(task)
         self._enqueue(task)
 
@@ -186,7 +185,7 @@ class AttemptGraph:
         self.tasks[after.id] = after
         if after.state is not before.state:
             self._state_changed(before, after)
-        if after.output.stores and not before.output.stores:
+        if _stores(after) and not _stores(before):
             self._mark_storing(after)
         return after
 
@@ -219,7 +218,7 @@ class AttemptGraph:
             self.blocked_candidates.update(self.children.get(task.id, ()))
             if self.active[task.id] == 0:
                 self.planned_candidates.add(task.id)
-        elif state in (S.RETRY_WAITING, S.GROUP_RETRY_WAITING):
+        elif state in WAITING:
             self.retry_at_changed(task)
 
     def _deactivate(self, task: Task) -> None:
@@ -261,8 +260,12 @@ class AttemptGraph:
                 continue
             flagged = self.update(task.id, flags=task.flags | TaskFlags.CANCEL_REQUESTED)
             self._enqueue(flagged)
-            if flagged.state in (S.RETRY_WAITING, S.GROUP_RETRY_WAITING):
+            if flagged.state in WAITING:
                 self.wake(flagged.id)
+
+
+def _stores(task: Task) -> bool:
+    return bool(task.store_params or task.reset_keys)
 
 
 def newest_by_name(tasks: Iterable[Task]) -> Mapping[str, Task]:
