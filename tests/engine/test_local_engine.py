@@ -5,6 +5,7 @@ group timeouts (whose ``_timeout`` key the compiler does not accept on groups ye
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -198,9 +199,11 @@ def test_kill_cancels_a_running_sh_command(harness: Harness) -> None:
     listener = KillOnStart("+wf+slow")
     harness.listeners = [listener]
     with harness.engine() as engine:
+        started = time.monotonic()
         result = engine.run(compile_text("+slow:\n  sh>: sleep 30\n"))
     assert result.status is AttemptStatus.KILLED
     assert result.task("+wf+slow").state == "canceled"
+    assert time.monotonic() - started < 10  # the process group was killed, not waited for
 
 
 
