@@ -14,6 +14,7 @@ from typing import Any
 
 from digpy.dsl.configmaps import copy_entry, empty_like, key_text, only, without
 from digpy.dsl.directives import as_bool, parse_parallel, parse_retry, show
+from digpy.dsl.durations import parse_duration
 from digpy.dsl.edges import TaskNode, link_children
 from digpy.dsl.model import Schedule, Sla, Workflow, WorkflowTask
 from digpy.dsl.names import validate_name
@@ -24,12 +25,13 @@ from digpy.errors import ConfigError, Location
 
 __all__ = ["compile_subtasks", "compile_workflow", "parse_parallel", "parse_retry"]
 
+# `_timeout` is a digpy extension (Digdag has none): on the root it bounds the whole attempt.
 TOP_LEVEL_KEYS = ("timezone", "_export", "schedule", "sla", "_error", "_check", "_retry",
-                  "_parallel")
+                  "_parallel", "_timeout")
 # Keys a group may carry besides +children. timezone/schedule/sla on a nested group are
 # accepted and ignored, as in Digdag.
 GROUP_KEYS = ("_parallel", "_background", "_after", "_error", "_check", "_retry", "_export",
-              "_secrets", "timezone", "schedule", "sla")
+              "_secrets", "_timeout", "timezone", "schedule", "sla")
 _GROUP_KEY_SET = frozenset(GROUP_KEYS)
 _OPERATOR_NAME = re.compile(r"[a-z][a-z0-9_]*")
 # Operator options on a group are almost always a misplaced key, so say what a group is
@@ -105,6 +107,7 @@ class _Builder:
                 f" {children[0].name} (move the operator into a +task of its own)",
                 location=children[0].location)
         config, operator = _normalise_operator(full_name, own)
+        _check_timeout(own)
         _validate_error_tasks(full_name, own)
         return self._add(parent, name, full_name, config, location, operator=operator)
 
@@ -187,6 +190,7 @@ def _normalise_operator(full_name: str, own: Mapping[str, Any]) -> tuple[Mapping
 
 
 def _check_group_keys(full_name: str, own: Mapping[str, Any], *, has_children: bool) -> None:
+    _check_timeout(own)
     invalid = [key for key in own if key not in _GROUP_KEY_SET]
     if not invalid:
         return
@@ -201,6 +205,14 @@ def _check_group_keys(full_name: str, own: Mapping[str, Any], *, has_children: b
     remedy = "" if any(hints.values()) else _GROUP_KEY_REMEDY
     raise ConfigError(f"Task {full_name} contains invalid keys: {listed}{remedy}",
                       location=key_location(own, invalid[0]), suggestions=suggestions)
+
+
+def _check_timeout(own: Mapping[str, Any]) -> None:
+    """A literal `_timeout` must be a duration; one from `${...}` is checked when it runs."""
+    value = own.get("_timeout")
+    if value is None or (isinstance(value, str) and "$" in value):
+        return
+    parse_duration(value, location=value_location(own, "_timeout"))
 
 
 def _group_key_hints(key: str, has_children: bool) -> list[str]:
@@ -226,6 +238,7 @@ def _validate_error_tasks(full_name: str, own: Mapping[str, Any]) -> None:
 
 
 def _check_top_level_keys(name: str, config: Mapping[str, Any]) -> None:
+    _check_timeout(config)
     unknown = [key_text(k) for k in config
                if not (isinstance(k, str) and (k.startswith("+") or k in TOP_LEVEL_KEYS))]
     if not unknown:

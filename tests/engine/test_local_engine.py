@@ -1,12 +1,11 @@
 """The LocalEngine facade beyond what the data cases cover: errors callers must handle,
 kills from elsewhere, Ctrl-C, the run lock, listeners, the real sh>/echo> operators, and
-group timeouts (whose ``_timeout`` key the compiler does not accept on groups yet)."""
+group timeouts."""
 
 from __future__ import annotations
 
 import threading
 import time
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -154,13 +153,11 @@ def test_listeners_hear_every_task_start_and_finish(harness: Harness) -> None:
 def test_a_group_timeout_fails_the_task_running_in_it(harness: Harness) -> None:
     workflow = compile_text(
         "+g:\n"
+        "  _timeout: 10m\n"
         "  +a: {trace>: a, advance: 300}\n"
         "  +b: {trace>: b, advance: 400, wait_cancel: true}\n"
         "  +c: {trace>: c}\n"
     )
-    group = workflow.tasks[1]
-    timed = replace(group, config={**group.config, "_timeout": "10m"})
-    workflow = replace(workflow, tasks=(workflow.tasks[0], timed, *workflow.tasks[2:]))
     with harness.engine() as engine:
         result = engine.run(workflow)
     assert result.status is AttemptStatus.ERROR
