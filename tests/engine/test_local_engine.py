@@ -192,6 +192,17 @@ def test_sh_is_stopped_by_a_timeout(harness: Harness) -> None:
     assert result.task("+wf+slow").error == {"message": "timed out after 1s"}
 
 
+def test_a_top_level_timeout_bounds_the_whole_attempt(harness: Harness) -> None:
+    workflow = compile_text("_timeout: 1s\n+slow:\n  sh>: sleep 30\n+after:\n  sh>: true\n")
+    harness.clock = SystemClock()  # type: ignore[assignment]  # a real process must be stopped
+    with harness.engine() as engine:
+        started = time.monotonic()
+        result = engine.run(workflow)
+    assert time.monotonic() - started < 10
+    assert result.task("+wf+slow").error == {"message": "timed out after 1s"}
+    assert result.task("+wf+after").state == "blocked"
+
+
 def test_kill_cancels_a_running_sh_command(harness: Harness) -> None:
     listener = KillOnStart("+wf+slow")
     harness.listeners = [listener]
