@@ -304,7 +304,7 @@ def open_engine(
             project_path, store=store, operators=operators, clock=clock,
             secrets=local_secrets(masker),
             logs=FileLogs(logs_root, masker=masker, echo=echo),
-            listeners=listeners, max_task_threads=max_task_threads,
+            listeners=listeners, max_task_threads=max_task_threads, mask=masker.mask,
         )
         yield stack.enter_context(engine)
 

@@ -87,6 +87,7 @@ class LocalEngine:
         render: Renderer | None = None,
         schedule_times: ScheduleTimesFactory | None = None,
         on_edge: EdgeHook | None = None,
+        mask: Callable[[str], str] | None = None,
     ) -> None:
         self.project_path = Path(project_path).resolve()
         self.project_name = project_name
@@ -108,6 +109,7 @@ class LocalEngine:
             clock=self.clock,
             evaluate=evaluate,
             render=render,
+            mask=mask,
         )
         self._driver: Driver | None = None
         self._registered: Registered | None = None

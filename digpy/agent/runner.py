@@ -98,6 +98,9 @@ class TaskRunner:
     clock: Clock
     evaluate: Evaluator | None = None
     render: Renderer | None = None
+    # Hides secret values in error records before they are stored (reliability X1): an
+    # operator's message or traceback may quote a secret it read.
+    mask: Callable[[str], str] | None = None
 
     def prepare(self, executor: AttemptExecutor, task: Task, now: datetime) -> Job | Outcome:
         """A job to run, or the outcome already known (a template or config error, an
@@ -106,11 +109,16 @@ class TaskRunner:
         try:
             return self._job(executor, task, now, cleanup=killed)
         except (ExpressionError, ConfigError) as exc:
-            return Canceled() if killed else Failed({"message": str(exc)})
+            return Canceled() if killed else self._masked(Failed({"message": str(exc)}))
         except TaskFailed as exc:
-            return Canceled() if killed else Failed(exc.error)
+            return Canceled() if killed else self._masked(Failed(exc.error))
         except Exception as exc:  # a broken operator constructor, secrets or log factory
-            return Canceled() if killed else Failed(_unexpected(exc))
+            return Canceled() if killed else self._masked(Failed(_unexpected(exc)))
+
+    def _masked(self, outcome: Outcome) -> Outcome:
+        if self.mask is None or not isinstance(outcome, Failed):
+            return outcome
+        return Failed(_mask_strings(outcome.error, self.mask), retry=outcome.retry)
 
     def _job(self, executor: AttemptExecutor, task: Task, now: datetime, *, cleanup: bool
              ) -> Job | Outcome:
@@ -186,6 +194,9 @@ class TaskRunner:
 
     def run(self, job: Job) -> Outcome:
         """Run (or clean up) the operator; never raises."""
+        return self._masked(self._run(job))
+
+    def _run(self, job: Job) -> Outcome:
         try:
             if job.cleanup:
                 job.operator.cleanup()
@@ -227,6 +238,16 @@ def output_of(result: TaskResult) -> TaskOutput:
         subtask_config=dict(result.subtask_config) if result.subtask_config else None,
         report=dict(result.report),
     )
+
+
+def _mask_strings(value: Any, mask: Callable[[str], str]) -> Any:
+    if isinstance(value, str):
+        return mask(value)
+    if isinstance(value, Mapping):
+        return {k: _mask_strings(v, mask) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_mask_strings(v, mask) for v in value]
+    return value
 
 
 def _unexpected(exc: BaseException) -> dict[str, Any]:
