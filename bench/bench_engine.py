@@ -51,6 +51,9 @@ SCENARIOS: dict[str, tuple[str, str, int, float]] = {
         2.5,
     ),
     "big10000": (_wide(100, 100), "10,000 tasks (100 parallel groups x 100)", 8, 20.0),
+    # issue 4: dynamic generation at scale (the child raises the task limit to 20,000)
+    "loop10000": ("+repeat:\n  loop>: 10000\n  _do:\n    echo>: ${i}\n",
+                  "loop>: 10000 of echo>", 0, 20.0),
 }
 
 CHILD = """
@@ -125,7 +128,7 @@ def main(selected: list[str]) -> None:
     for name, (text, what, threads, budget) in SCENARIOS.items():
         if selected and name not in selected:
             continue
-        runs = 3 if name == "big10000" else RUNS
+        runs = 3 if name in ("big10000", "loop10000") else RUNS
         median, spread = _median(lambda t=text, n=threads: _child_run(t, n), runs)
         rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
         verdict = "ok" if median <= budget else "OVER"
