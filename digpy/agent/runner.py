@@ -212,6 +212,8 @@ class TaskRunner:
         finally:
             try:
                 job.log.close()
+            except OSError as exc:  # disk full, permissions: the machine's fault, no traceback
+                log.warning("closing the log of %s failed: %s", job.task.full_name, exc)
             except Exception:
                 log.exception("closing the log of %s failed", job.task.full_name)
 

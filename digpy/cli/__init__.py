@@ -108,7 +108,26 @@ def main(argv: Sequence[str] | None = None) -> int:
     except DigpyError as exc:
         click.echo(f"error: {exc}", err=True)
         return EXIT_FAILED
+    except Exception as exc:
+        message = environment_error(exc)
+        if message is None:
+            raise  # a bug: keep the traceback
+        click.echo(f"error: {message}", err=True)
+        return EXIT_FAILED
     return int(rv or 0)
+
+
+def environment_error(exc: BaseException) -> str | None:
+    """A one-line message for failures the user's machine causes (disk full, permissions,
+    an unwritable state file), or None for anything else. SQLite rolls back the failed
+    transaction, so the stored state stays as it was before the failed write."""
+    if isinstance(exc, OSError):
+        where = f": {exc.filename}" if exc.filename else ""
+        return f"{exc.strerror or exc}{where} (check free disk space and permissions)"
+    if type(exc).__module__ == "sqlite3" and type(exc).__name__ == "OperationalError":
+        return (f"the state database could not be written ({exc}); check free disk space and"
+                " permissions, then run again — nothing was half-written")
+    return None
 
 
 def entry() -> None:
