@@ -26,7 +26,7 @@ from digpy.model.records import (
     WorkflowDefinition,
 )
 from digpy.model.states import TaskState, Trigger
-from digpy.store.base import Store
+from digpy.store.base import Store, Tx
 
 DEFAULT_TASK_LIMIT = 1000
 
@@ -90,34 +90,42 @@ def start_attempt(store: Store, request: AttemptRequest, *, now: datetime) -> At
     """Upsert the session and insert the attempt and its tasks in one transaction.
 
     :raises Conflict: the session already has an attempt with this name."""
+    with store.write() as tx:
+        return start_attempt_in(tx, request, now=now)
+
+
+def start_attempt_in(tx: Tx, request: AttemptRequest, *, now: datetime) -> Attempt:
+    """``start_attempt`` inside an open transaction: the scheduler starts a session and
+    advances the schedule in one transaction, so a crash never does only one of them.
+
+    :raises Conflict: the session already has an attempt with this name."""
     workflow = request.workflow
     rows = _static_rows(workflow, request.resume, now)
     _, dynamic = request.resume.split({t.full_name for t in workflow.tasks})
     rows = attach_resuming(rows, dynamic)
-    with store.write() as tx:
-        session = tx.sessions.put_session(
-            request.project_id,
-            workflow.name,
-            request.session_time,
-            uuid=str(uuid.uuid4()),
-            now=now,
+    session = tx.sessions.put_session(
+        request.project_id,
+        workflow.name,
+        request.session_time,
+        uuid=str(uuid.uuid4()),
+        now=now,
+    )
+    attempt = tx.attempts.insert_attempt(
+        NewAttempt(
+            session_id=session.id,
+            name=request.name,
+            params=dict(request.params),
+            trigger=request.trigger,
+            who=request.who,
+            workflow_definition_id=request.definition.id,
+            revision_name=request.revision_name,
+            timezone=workflow.timezone,
+            created_at=now,
+            task_limit=request.task_limit,
         )
-        attempt = tx.attempts.insert_attempt(
-            NewAttempt(
-                session_id=session.id,
-                name=request.name,
-                params=dict(request.params),
-                trigger=request.trigger,
-                who=request.who,
-                workflow_definition_id=request.definition.id,
-                revision_name=request.revision_name,
-                timezone=workflow.timezone,
-                created_at=now,
-                task_limit=request.task_limit,
-            )
-        )
-        tx.tasks.insert_tasks(attempt.id, rows)
-        tx.attempts.put_resuming_tasks(attempt.id, dynamic)
+    )
+    tx.tasks.insert_tasks(attempt.id, rows)
+    tx.attempts.put_resuming_tasks(attempt.id, dynamic)
     return attempt
 
 

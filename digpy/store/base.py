@@ -30,6 +30,7 @@ from digpy.model.records import (
     Task,
     WorkflowDefinition,
 )
+from digpy.model.schedules import NewSchedule, StoredSchedule
 from digpy.model.states import AttemptStatus, TaskFlags, TaskState
 
 
@@ -228,6 +229,71 @@ class TaskRepo(ABC):
         with an id below ``before_attempt_id``, ordered by full name (local-mode replay)."""
 
 
+class ScheduleRepo(ABC):
+    """Schedules (one per project and workflow name). Times are aware datetimes (UTC)."""
+
+    @abstractmethod
+    def insert_schedule(self, new: NewSchedule) -> StoredSchedule:
+        """:raises Conflict: the project already has a schedule for the workflow."""
+
+    @abstractmethod
+    def get_schedule(self, schedule_id: int) -> StoredSchedule:
+        """:raises NotFound: no such schedule."""
+
+    @abstractmethod
+    def find_schedule(self, project_id: int, workflow_name: str) -> StoredSchedule | None:
+        """The project's schedule for the workflow, or None."""
+
+    @abstractmethod
+    def list_schedules(self, project_id: int | None = None) -> list[StoredSchedule]:
+        """Schedules (of one project if given), ordered by id."""
+
+    @abstractmethod
+    def repoint(
+        self, schedule_id: int, *, workflow_definition_id: int, next_run_time: datetime,
+        next_schedule_time: datetime, now: datetime,
+    ) -> None:
+        """A new revision's definition and next slot; ``last_session_time`` and
+        ``disabled_at`` are kept (continuity by workflow name, spec §5.4)."""
+
+    @abstractmethod
+    def delete_schedules(self, project_id: int, *, keep: Sequence[str]) -> int:
+        """Delete the project's schedules whose workflow is not in ``keep``; how many."""
+
+    @abstractmethod
+    def lock_due(self, now: datetime) -> StoredSchedule | None:
+        """One enabled schedule with ``next_run_time <= now`` (earliest first), locked for
+        this transaction. On PostgreSQL rows locked by another transaction are skipped
+        (``FOR UPDATE SKIP LOCKED``), so daemons never process one schedule at once."""
+
+    @abstractmethod
+    def advance(
+        self, schedule_id: int, *, expected_next: datetime, next_run_time: datetime,
+        next_schedule_time: datetime, last_session_time: datetime | None, now: datetime,
+    ) -> bool:
+        """Compare-and-set: move to the next slot only if ``next_schedule_time`` still is
+        ``expected_next``. False when someone else moved it (a lost race)."""
+
+    @abstractmethod
+    def set_disabled(self, schedule_id: int, disabled_at: datetime | None, *,
+                     now: datetime) -> bool:
+        """Disable (a time) or enable (None). False when it already was in that state.
+
+        :raises NotFound: no such schedule."""
+
+
+class ArchiveRepo(ABC):
+    """The tar.gz bytes of pushed revisions."""
+
+    @abstractmethod
+    def put_archive(self, revision_id: int, *, hash: str, data: bytes) -> None:
+        """Store the archive of a revision (idempotent: an existing one is kept)."""
+
+    @abstractmethod
+    def get_archive(self, revision_id: int) -> bytes | None:
+        """The revision's archive, or None (a revision registered from a directory)."""
+
+
 class Tx(ABC):
     """One open transaction, with a repository per aggregate."""
 
@@ -235,6 +301,10 @@ class Tx(ABC):
     sessions: SessionRepo
     attempts: AttemptRepo
     tasks: TaskRepo
+    # The daemon's aggregates: only the SQLAlchemy store implements them (``digpy run``'s
+    # stdlib store never schedules).
+    schedules: ScheduleRepo
+    archives: ArchiveRepo
 
 
 class Store(ABC):

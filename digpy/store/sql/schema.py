@@ -16,7 +16,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
 
-HEAD = "0001"
+HEAD = "0002"
 
 metadata = sa.MetaData(
     naming_convention={
@@ -171,4 +171,33 @@ resuming_tasks = sa.Table(
     sa.Column("config", _json(), nullable=False),
     sa.Column("output", _json(), nullable=False),
     sa.Index(None, "attempt_id"),
+)
+
+# -- issue 6: the scheduler daemon (migration 0002) --------------------------------------------
+
+schedules = sa.Table(
+    "schedules",
+    metadata,
+    sa.Column("id", Id, primary_key=True),
+    sa.Column("project_id", Id, sa.ForeignKey("projects.id"), nullable=False),
+    sa.Column("workflow_name", sa.String(255), nullable=False),
+    sa.Column(
+        "workflow_definition_id", Id, sa.ForeignKey("workflow_definitions.id"), nullable=False
+    ),
+    sa.Column("next_run_time", Millis, nullable=False),
+    sa.Column("next_schedule_time", Millis, nullable=False),
+    sa.Column("last_session_time", Millis, nullable=True),
+    sa.Column("disabled_at", Millis, nullable=True),
+    sa.Column("created_at", Millis, nullable=False),
+    sa.Column("updated_at", Millis, nullable=False),
+    sa.UniqueConstraint("project_id", "workflow_name"),
+    sa.Index(None, "next_run_time"),
+)
+
+revision_archives = sa.Table(
+    "revision_archives",
+    metadata,
+    sa.Column("revision_id", Id, sa.ForeignKey("revisions.id"), primary_key=True),
+    sa.Column("hash", sa.String(64), nullable=False),  # sha256 of the tar.gz bytes
+    sa.Column("data", sa.LargeBinary, nullable=False),
 )

@@ -7,6 +7,7 @@ import sqlalchemy as sa
 from digpy.store.base import Tx
 from digpy.store.sql.attempts import SqlAttemptRepo
 from digpy.store.sql.projects import SqlProjectRepo
+from digpy.store.sql.schedules import SqlArchiveRepo, SqlScheduleRepo
 from digpy.store.sql.sessions import SqlSessionRepo
 from digpy.store.sql.tasks import SqlTaskRepo
 
@@ -18,3 +19,5 @@ class SqlTx(Tx):
         self.sessions = SqlSessionRepo(conn)
         self.attempts = SqlAttemptRepo(conn)
         self.tasks = SqlTaskRepo(conn)
+        self.schedules = SqlScheduleRepo(conn)
+        self.archives = SqlArchiveRepo(conn)

@@ -128,6 +128,32 @@ CREATE TABLE tasks (
 CREATE INDEX ix_tasks_attempt_id_full_name ON tasks (attempt_id, full_name);
 CREATE INDEX ix_tasks_attempt_id_state ON tasks (attempt_id, state);
 CREATE INDEX ix_tasks_parent_id ON tasks (parent_id);
+CREATE TABLE schedules (
+  id INTEGER NOT NULL,
+  project_id INTEGER NOT NULL,
+  workflow_name VARCHAR(255) NOT NULL,
+  workflow_definition_id INTEGER NOT NULL,
+  next_run_time BIGINT NOT NULL,
+  next_schedule_time BIGINT NOT NULL,
+  last_session_time BIGINT,
+  disabled_at BIGINT,
+  created_at BIGINT NOT NULL,
+  updated_at BIGINT NOT NULL,
+  CONSTRAINT pk_schedules PRIMARY KEY (id),
+  CONSTRAINT uq_schedules_project_id_workflow_name UNIQUE (project_id, workflow_name),
+  CONSTRAINT fk_schedules_project_id_projects FOREIGN KEY(project_id) REFERENCES projects (id),
+  CONSTRAINT fk_schedules_workflow_definition_id_workflow_definitions
+    FOREIGN KEY(workflow_definition_id) REFERENCES workflow_definitions (id)
+);
+CREATE INDEX ix_schedules_next_run_time ON schedules (next_run_time);
+CREATE TABLE revision_archives (
+  revision_id INTEGER NOT NULL,
+  hash VARCHAR(64) NOT NULL,
+  data BLOB NOT NULL,
+  CONSTRAINT pk_revision_archives PRIMARY KEY (revision_id),
+  CONSTRAINT fk_revision_archives_revision_id_revisions
+    FOREIGN KEY(revision_id) REFERENCES revisions (id)
+);
 CREATE TABLE alembic_version (
   version_num VARCHAR(32) NOT NULL,
   CONSTRAINT alembic_version_pkc PRIMARY KEY (version_num)
