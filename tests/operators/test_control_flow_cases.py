@@ -30,8 +30,8 @@ A case is a mapping:
     (retries keep the old rows); ``absent``: names that must never have been created;
     ``stores``: the attempt's merged store params, exactly; ``error``: substrings of the
     attempt's error message; ``errors``: name -> substring of that task's error message;
-    ``posted``: substrings every one of which some webhook request body contains, and
-    ``posts``: how many requests the webhook got.
+    ``posted``: one entry per webhook request, in order: a substring (or a list of them)
+    that the request's body contains.
 """
 
 from __future__ import annotations
@@ -59,7 +59,7 @@ TRACE = "trace.txt"
 KNOWN_KEYS = {"name", "files", "workflow", "params", "session_time", "task_limit", "threads",
               "clock", "webhook", "xfail", "expect"}
 KNOWN_EXPECT = {"status", "trace", "tasks", "states", "rows", "absent", "stores", "error",
-                "errors", "posted", "posts"}
+                "errors", "posted"}
 FLOWTRACE = '''"""Test helper: append a line to the project's trace.txt."""
 from pathlib import Path
 
@@ -214,12 +214,12 @@ def check(expect: Mapping[str, Any], result: RunResult, root: Path,
     for name, text in expect.get("errors", {}).items():
         message = (newest[name].error or {}).get("message", "") if name in newest else ""
         assert text in message, f"{name}: {text!r} not in {message!r}\n{why}"
-    if "posts" in expect or "posted" in expect:
-        assert hook is not None, "posted/posts need webhook: true"
-        if "posts" in expect:
-            assert len(hook.bodies) == expect["posts"], hook.bodies
-        for text in _as_list(expect.get("posted", [])):
-            assert any(text in body for body in hook.bodies), f"{text!r} not in {hook.bodies}"
+    if "posted" in expect:
+        assert hook is not None, "posted needs webhook: true"
+        assert len(hook.bodies) == len(expect["posted"]), f"posted {hook.bodies}\n{why}"
+        for body, wanted in zip(hook.bodies, expect["posted"], strict=True):
+            for text in _as_list(wanted):
+                assert text in body, f"{text!r} not in the posted body {body!r}"
 
 
 def _as_list(value: Any) -> list[Any]:
