@@ -26,6 +26,9 @@ COMMANDS: dict[str, str] = {
     "run": "digpy.cli.run:run",
     "retry": "digpy.cli.retry:retry",
     "secrets": "digpy.cli.secrets:secrets",
+    "server": "digpy.cli.server:server",
+    "scheduler": "digpy.cli.scheduler:scheduler",
+    "push": "digpy.cli.push:push",
     # client commands (digpy/cli/client/, docs/client.md)
     "attempt": "digpy.cli.client.listings:attempt",
     "attempts": "digpy.cli.client.listings:attempts",

@@ -1,0 +1,119 @@
+"""``digpy server``'s main loop: the schedule executor and the attempt workers on one thread.
+
+One thread keeps SQLite a single writer and the driver's store calls where agent.pool wants
+them. Every ``scheduler_interval`` (1 s) the loop calls ``ScheduleService.tick(now)``; in
+between it steps the workers. A plain interval loop rather than APScheduler's
+BackgroundScheduler: the schedule state lives in the database (so several daemons and
+restarts agree), and a due-schedule query per second is all Digdag does too; an APScheduler
+job store would be a second copy of that state.
+
+SQLite means one daemon: a lock file next to the database refuses a second one (and a
+``digpy run`` on the same file). PostgreSQL allows several (``FOR UPDATE SKIP LOCKED``).
+``request_stop()`` (SIGTERM) drains: running tasks finish, nothing new starts.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from digpy.clock import Clock
+from digpy.scheduler.service import ScheduleService
+from digpy.scheduler.workers import AttemptWorkers
+from digpy.settings import Settings
+from digpy.store.base import StoreLocked
+from digpy.store.sql.engine import SqlStore, open_store
+from digpy.store.sql.local import RunLock
+
+log = logging.getLogger(__name__)
+
+IDLE_SLEEP_SECONDS = 0.2  # how long the loop naps when no attempt needs it
+
+
+class DaemonLocked(StoreLocked):
+    """Another daemon (or ``digpy run``) holds the SQLite database."""
+
+
+def sqlite_path(url: str) -> Path | None:
+    prefix = "sqlite:///"
+    return Path(url[len(prefix):]) if url.startswith(prefix) and url != prefix else None
+
+
+def acquire_lock(url: str) -> RunLock | None:
+    """The SQLite lock file, held for the daemon's life; None on PostgreSQL.
+
+    :raises DaemonLocked: another digpy daemon holds the file."""
+    path = sqlite_path(url)
+    if path is None:
+        return None
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lock = RunLock(path)
+    try:
+        lock.acquire()
+    except StoreLocked:
+        owner = lock.path.read_text(encoding="utf-8").strip() or "unknown"
+        raise DaemonLocked(f"another digpy daemon holds {path} (pid {owner}); SQLite allows "
+                           f"one daemon per file: stop it, or use PostgreSQL for several"
+                           ) from None
+    return lock
+
+
+class Daemon:
+    """Runs until ``request_stop()``. ``on_tick`` hooks (the local scheduler's file
+    watcher) run on the loop's thread before each schedule tick."""
+
+    def __init__(self, settings: Settings, store: SqlStore, clock: Clock,
+                 on_tick: Sequence[Callable[[], None]] = ()) -> None:
+        self.settings = settings
+        self.store = store
+        self.clock = clock
+        self.schedules = ScheduleService(store)
+        self.workers = AttemptWorkers(store, clock, data_dir=settings.data_path,
+                                      max_task_threads=settings.max_task_threads)
+        self._on_tick = list(on_tick)
+        self._stop = threading.Event()
+        self._next_tick = clock.monotonic()
+
+    def request_stop(self) -> None:
+        self._stop.set()
+
+    def run(self) -> None:
+        log.info("digpy daemon on %s (scheduler %s, executor %s)", self.store.description,
+                 "off" if self.settings.disable_scheduler else "on",
+                 "off" if self.settings.disable_executor else "on")
+        try:
+            while not self._stop.is_set():
+                self.step()
+            log.info("stopping: waiting for %d running task(s)", len(self.workers.pool.running))
+            self.workers.drain()
+        finally:
+            self.workers.close()
+        log.info("stopped")
+
+    def step(self) -> None:
+        """One loop round: a schedule tick when due, then the workers."""
+        if self.clock.monotonic() >= self._next_tick:
+            self._next_tick = self.clock.monotonic() + self.settings.scheduler_interval
+            for hook in self._on_tick:
+                hook()
+            if not self.settings.disable_scheduler:
+                self.schedules.tick(self.clock.now())
+            if not self.settings.disable_executor:
+                self.workers.adopt_new()
+        if not self.settings.disable_executor and self.workers.busy:
+            self.workers.step()
+        else:
+            self._stop.wait(IDLE_SLEEP_SECONDS)
+
+
+def open_daemon_store(settings: Settings) -> tuple[SqlStore, RunLock | None]:
+    """Lock (SQLite), then open and migrate the store."""
+    lock = acquire_lock(settings.database_url)
+    try:
+        return open_store(settings.database_url), lock
+    except BaseException:
+        if lock is not None:
+            lock.release()
+        raise

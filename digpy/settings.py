@@ -1,0 +1,98 @@
+"""Daemon settings: built-in defaults < config file (TOML) < ``DIGPY_*`` environment <
+command-line flags, frozen once loaded. ``config/server.toml`` shows every key."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+from typing import Any
+
+from digpy.errors import ConfigError
+
+DEFAULT_PORT = 65432
+
+
+def default_data_dir() -> Path:
+    """platformdirs' user data dir when installed (``~/.local/share/digpy`` on Linux)."""
+    try:
+        from platformdirs import user_data_dir
+    except ImportError:  # the daemon still works without it
+        return Path.home() / ".local" / "share" / "digpy"
+    return Path(user_data_dir("digpy", appauthor=False))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Settings:
+    database: str = ""  # SQLAlchemy URL; empty: SQLite <data_dir>/digpy.db
+    data_dir: str = ""  # empty: default_data_dir()
+    bind: str = "127.0.0.1"
+    port: int = DEFAULT_PORT
+    max_task_threads: int = 0  # 0: the worker pool's default
+    disable_scheduler: bool = False
+    disable_executor: bool = False
+    log_format: str = "text"  # text | json
+    retention_days: int = 30  # digpy gc: finished attempts older than this are deleted
+    scheduler_interval: float = 1.0  # seconds between schedule ticks (Digdag: 1 s)
+
+    @property
+    def data_path(self) -> Path:
+        return Path(self.data_dir) if self.data_dir else default_data_dir()
+
+    @property
+    def database_url(self) -> str:
+        return self.database or f"sqlite:///{self.data_path / 'digpy.db'}"
+
+    def with_overrides(self, values: Mapping[str, Any]) -> Settings:
+        """These settings with every non-None value of ``values`` (command-line flags)."""
+        given = {k: v for k, v in values.items() if v is not None}
+        return _checked(replace(self, **given)) if given else self
+
+
+def load_settings(config_file: Path | None = None,
+                  environ: Mapping[str, str] | None = None) -> Settings:
+    """:raises ConfigError: an unreadable file, an unknown key or a bad value."""
+    values: dict[str, Any] = {}
+    if config_file is not None:
+        try:
+            values.update(tomllib.loads(config_file.read_text(encoding="utf-8")))
+        except (OSError, tomllib.TOMLDecodeError) as exc:
+            raise ConfigError(f"cannot read config file {config_file}: {exc}") from exc
+    env = os.environ if environ is None else environ
+    known = {f.name: f for f in fields(Settings)}
+    for name in known:
+        raw = env.get(f"DIGPY_{name.upper()}")
+        if raw is not None:
+            values[name] = raw
+    unknown = sorted(set(values) - set(known))
+    if unknown:
+        raise ConfigError(f"unknown settings {unknown} in {config_file or 'the environment'}; "
+                          f"known: {sorted(known)}")
+    return _checked(Settings(**{k: _coerce(k, known[k].type, v) for k, v in values.items()}))
+
+
+def _coerce(name: str, kind: Any, value: Any) -> Any:
+    if not isinstance(value, str) or kind in ("str", str):
+        return value
+    try:
+        if kind in ("bool", bool):
+            if value.lower() not in ("true", "false", "1", "0"):
+                raise ValueError(value)
+            return value.lower() in ("true", "1")
+        if kind in ("int", int):
+            return int(value)
+        if kind in ("float", float):
+            return float(value)
+    except ValueError:
+        raise ConfigError(f"setting {name}: {value!r} is not a {kind}") from None
+    return value
+
+
+def _checked(settings: Settings) -> Settings:
+    if settings.log_format not in ("text", "json"):
+        raise ConfigError(f"log_format must be text or json, not {settings.log_format!r}")
+    if not 0 < settings.port < 65536:
+        raise ConfigError(f"port {settings.port} is out of range")
+    return settings
