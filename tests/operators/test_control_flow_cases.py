@@ -10,7 +10,8 @@ A case is a mapping:
     Path -> text, written under the project directory: the ``.dig`` files, callees, Python
     task modules and scripts (``*.sh`` files are made executable). Every project also gets
     ``flowtrace.py``, whose ``trace(line)`` appends a line to ``<project>/trace.txt`` (the
-    file ``sh>: echo ... >> trace.txt`` writes at the project root), so py> tasks can trace.
+    file ``sh>: echo ... >> trace.txt`` writes at the project root, created empty before
+    the run), so py> tasks can trace.
 ``workflow``
     The workflow to run (``main`` by default: ``main.dig``).
 ``params``, ``session_time``, ``task_limit``, ``threads`` (4)
@@ -30,8 +31,9 @@ A case is a mapping:
     (retries keep the old rows); ``absent``: names that must never have been created;
     ``stores``: the attempt's merged store params, exactly; ``error``: substrings of the
     attempt's error message; ``errors``: name -> substring of that task's error message;
-    ``posted``: one entry per webhook request, in order: a substring (or a list of them)
-    that the request's body contains.
+    ``started``: name -> seconds from the session time to when the newest row started (on
+    the FakeClock, which moves only while the engine waits); ``posted``: one entry per
+    webhook request, in order: a substring (or a list of them) that its body contains.
 """
 
 from __future__ import annotations
@@ -59,7 +61,7 @@ TRACE = "trace.txt"
 KNOWN_KEYS = {"name", "files", "workflow", "params", "session_time", "task_limit", "threads",
               "clock", "webhook", "xfail", "expect"}
 KNOWN_EXPECT = {"status", "trace", "tasks", "states", "rows", "absent", "stores", "error",
-                "errors", "posted"}
+                "errors", "posted", "started"}
 FLOWTRACE = '''"""Test helper: append a line to the project's trace.txt."""
 from pathlib import Path
 
@@ -139,6 +141,7 @@ def _session_time(value: Any) -> datetime:
 
 def _write_project(root: Path, files: Mapping[str, str]) -> None:
     (root / "flowtrace.py").write_text(FLOWTRACE, encoding="utf-8")
+    (root / TRACE).write_text("", encoding="utf-8")
     for name, text in files.items():
         path = root / name
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -163,8 +166,7 @@ def run_case(case: Mapping[str, Any], root: Path, hook: Webhook | None) -> RunRe
 
 
 def trace_lines(root: Path) -> list[str]:
-    path = root / TRACE
-    return path.read_text(encoding="utf-8").splitlines() if path.exists() else []
+    return (root / TRACE).read_text(encoding="utf-8").splitlines()
 
 
 def match_trace(actual: Sequence[str], expected: Sequence[Any]) -> bool:
@@ -214,6 +216,11 @@ def check(expect: Mapping[str, Any], result: RunResult, root: Path,
     for name, text in expect.get("errors", {}).items():
         message = (newest[name].error or {}).get("message", "") if name in newest else ""
         assert text in message, f"{name}: {text!r} not in {message!r}\n{why}"
+    for name, seconds in expect.get("started", {}).items():
+        started = newest[name].started_at if name in newest else None
+        assert started is not None, f"{name} never started\n{why}"
+        offset = (started - result.session_time).total_seconds()
+        assert offset == seconds, f"{name} started at {offset} s, not {seconds} s\n{why}"
     if "posted" in expect:
         assert hook is not None, "posted needs webhook: true"
         assert len(hook.bodies) == len(expect["posted"]), f"posted {hook.bodies}\n{why}"
