@@ -29,6 +29,7 @@ COMMANDS: dict[str, str] = {
     "server": "digpy.cli.server:server",
     "scheduler": "digpy.cli.scheduler:scheduler",
     "push": "digpy.cli.push:push",
+    "gc": "digpy.cli.gc:gc",
     # client commands (digpy/cli/client/, docs/client.md)
     "attempt": "digpy.cli.client.listings:attempt",
     "attempts": "digpy.cli.client.listings:attempts",

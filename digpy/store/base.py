@@ -294,6 +294,16 @@ class ArchiveRepo(ABC):
         """The revision's archive, or None (a revision registered from a directory)."""
 
 
+class RetentionRepo(ABC):
+    """Deleting old history (``digpy gc``)."""
+
+    @abstractmethod
+    def delete_sessions_finished_before(self, cutoff: datetime, *, limit: int) -> list[int]:
+        """Delete up to ``limit`` sessions whose attempts are all finished, the newest before
+        ``cutoff``, with their attempts and tasks. Returns the deleted attempts' ids (their
+        log files are the caller's to remove)."""
+
+
 class Tx(ABC):
     """One open transaction, with a repository per aggregate."""
 
@@ -305,6 +315,7 @@ class Tx(ABC):
     # stdlib store never schedules).
     schedules: ScheduleRepo
     archives: ArchiveRepo
+    retention: RetentionRepo
 
 
 class Store(ABC):

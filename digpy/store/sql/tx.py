@@ -7,6 +7,7 @@ import sqlalchemy as sa
 from digpy.store.base import Tx
 from digpy.store.sql.attempts import SqlAttemptRepo
 from digpy.store.sql.projects import SqlProjectRepo
+from digpy.store.sql.retention import SqlRetentionRepo
 from digpy.store.sql.schedules import SqlArchiveRepo, SqlScheduleRepo
 from digpy.store.sql.sessions import SqlSessionRepo
 from digpy.store.sql.tasks import SqlTaskRepo
@@ -21,3 +22,4 @@ class SqlTx(Tx):
         self.tasks = SqlTaskRepo(conn)
         self.schedules = SqlScheduleRepo(conn)
         self.archives = SqlArchiveRepo(conn)
+        self.retention = SqlRetentionRepo(conn)
