@@ -233,16 +233,17 @@ def test_a_push_at_the_due_second_keeps_the_pending_slot(store: SqlStore) -> Non
     assert sessions_of(store) == [utc(2026, 1, 1)]
 
 
-def test_two_services_on_postgresql_fire_each_slot_exactly_once(pg_schema_url: str) -> None:
+@pytest.mark.slow
+def test_two_services_on_postgresql_fire_1000_due_slots_exactly_once(pg_schema_url: str) -> None:
     from concurrent.futures import ThreadPoolExecutor
 
     from digpy.store.sql.engine import open_store
 
     stores = [open_store(pg_schema_url) for _ in range(2)]
     try:
-        push(stores[0], [workflow(f"wf{i}", {"minutes_interval>": 1}) for i in range(5)],
+        push(stores[0], [workflow(f"wf{i}", {"minutes_interval>": 1}) for i in range(10)],
              utc(2026, 1, 1, 0, 0, 30))
-        now = utc(2026, 1, 1, 0, 20, 30)
+        now = utc(2026, 1, 1, 1, 40, 30)  # 100 slots of each of 10 workflows are due
         with ThreadPoolExecutor(2) as pool:
             results = list(pool.map(lambda s: ScheduleService(s).tick(now), stores))
         fired = [f for r in results for f in r if f.action is Action.STARTED]
@@ -253,5 +254,5 @@ def test_two_services_on_postgresql_fire_each_slot_exactly_once(pg_schema_url: s
     finally:
         for s in stores:
             s.close()
-    assert len(fired) == len(sessions) == 100
+    assert len(fired) == len(sessions) == 1000
     assert all(r for r in results)  # both daemons did part of the work
