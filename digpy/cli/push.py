@@ -37,6 +37,7 @@ def push(project_dir: Path, revision: str | None, project_name: str | None,
     from digpy.dsl.project import load_project
     from digpy.errors import ConfigErrors
     from digpy.scheduler.archive import make_archive
+    from digpy.scheduler.daemon import sqlite_path
     from digpy.scheduler.sync import store_revision
     from digpy.settings import load_settings
     from digpy.store.sql.engine import open_store
@@ -47,7 +48,9 @@ def push(project_dir: Path, revision: str | None, project_name: str | None,
         raise ConfigErrors(list(project.errors)) if len(project.errors) > 1 else project.errors[0]
     now = _parse_time(schedule_from) if schedule_from else SystemClock().now()
     archive = make_archive(project_dir)
-    settings.data_path.mkdir(parents=True, exist_ok=True)
+    db_file = sqlite_path(settings.database_url)
+    if db_file is not None:
+        db_file.parent.mkdir(parents=True, exist_ok=True)
     with open_store(settings.database_url) as store:
         pushed = store_revision(
             store, name=project_name or project.name, path=str(project.path),
