@@ -68,7 +68,7 @@ class RunResult:
 
 def summarize(attempt: Attempt, tasks: Sequence[Task]) -> RunResult:
     stores: dict[str, Any] = {}
-    for task in tasks:
+    for task in _pre_order(tasks):
         apply_stores(stores, task)
     return RunResult(
         attempt_id=attempt.id,
@@ -82,6 +82,24 @@ def summarize(attempt: Attempt, tasks: Sequence[Task]) -> RunResult:
         tasks=tuple(_summary(t) for t in tasks),
         store_params=stores,
     )
+
+
+def _pre_order(tasks: Sequence[Task]) -> list[Task]:
+    """Each task followed by its whole subtree, siblings in creation order: the order in
+    which spec §2.2 applies stores for a task that runs after everything (a branch's
+    generated subtree is created after the next branch, yet is applied before it)."""
+    children: dict[int | None, list[Task]] = {}
+    for task in tasks:  # creation order
+        children.setdefault(task.parent_id, []).append(task)
+    known = {t.id for t in tasks}
+    roots = [t for t in tasks if t.parent_id is None or t.parent_id not in known]
+    ordered: list[Task] = []
+    stack = list(reversed(roots))
+    while stack:
+        node = stack.pop()
+        ordered.append(node)
+        stack.extend(reversed(children.get(node.id, [])))
+    return ordered
 
 
 def _summary(task: Task) -> TaskSummary:
