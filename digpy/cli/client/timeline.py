@@ -47,14 +47,15 @@ class Row:
 @click.command(epilog=EPILOG)
 @click.argument("attempt_id", type=int)
 @click.option("--follow", "-f", is_flag=True, help="Refresh until the attempt is done.")
-@click.option("--width", type=click.IntRange(min=10), default=BAR_WIDTH, show_default=True,
-              help="Columns of the time axis.")
+@click.option("--width", type=click.IntRange(min=0), default=0,
+              help="Columns of the time axis (default: fit the terminal, else 40).")
 @client_options
 def timeline(attempt_id: int, follow: bool, width: int, project_dir: Path,
              endpoint: str | None) -> int:
     """Draw an attempt's tasks as a Gantt chart."""
     with using_backend(project_dir, endpoint) as backend:
         attempt = backend.attempt(attempt_id)
+        width = width or _fit(backend.tasks(attempt_id))
         if follow and is_terminal():
             _live(backend, attempt_id, width)
             return 0
@@ -139,7 +140,7 @@ def render_table(attempt: AttemptView, tasks: Sequence[TaskView], now: datetime,
     table = Table(title=_title(attempt), title_justify="left", box=None,
                   header_style="bold", pad_edge=False)
     for header in ("TASK", "START", "DURATION", "TIMELINE", "STATE", "RETRIES"):
-        table.add_column(header, no_wrap=header != "TASK")
+        table.add_column(header, no_wrap=True)
     for row in rows(attempt, tasks, now, width):
         style = status_style(row.state) or "white"
         bar = Text()
@@ -150,6 +151,16 @@ def render_table(attempt: AttemptView, tasks: Sequence[TaskView], now: datetime,
         table.add_row(row.name, _offset(row.offset), fmt_duration(row.duration), bar,
                       Text(row.state, style=style), str(row.retries or ""))
     return table
+
+
+def _fit(tasks: Sequence[TaskView]) -> int:
+    """The axis width that leaves room for the other columns of a terminal."""
+    if not is_terminal():
+        return BAR_WIDTH
+    import shutil
+
+    names = max((len(t.full_name) + 2 * t.full_name.count("+") for t in tasks), default=10)
+    return max(10, min(80, shutil.get_terminal_size().columns - names - 48))
 
 
 def _title(attempt: AttemptView) -> str:
