@@ -108,3 +108,15 @@ def test_every_client_command_has_help_with_examples(
     out = capsys.readouterr().out
     assert "Examples:" in out and f"digpy {command}" in out
     assert "Exit codes:" in out
+
+
+def test_shell_completion_offers_client_commands_and_status_choices() -> None:
+    from click.shell_completion import BashComplete
+
+    from digpy.cli import cli
+
+    complete = BashComplete(cli, {}, "digpy", "_DIGPY_COMPLETE")
+
+    assert {"session", "sessions"} <= {c.value for c in complete.get_completions([], "sess")}
+    statuses = {c.value for c in complete.get_completions(["sessions", "--status"], "")}
+    assert statuses == {"success", "error", "killed", "running"}
