@@ -63,3 +63,27 @@ def test_kill_of_a_finished_attempt_says_so_and_exits_1(project: Path, cli: Cli)
 
     assert refused.code == 1
     assert refused.err == "error: attempt 1 is already success; nothing to kill\n"
+
+
+def test_log_follow_prints_lines_as_they_come_until_the_attempt_is_done(
+        project: Path, cli: Cli, tmp_path: Path) -> None:
+    write(project, "talk.dig", "+talk:\n  sh>: echo first; sleep 1.5; echo second\n"
+                               "+after:\n  sh>: echo third\n")
+    env = {**os.environ, "DIGPY_CONFIG_HOME": str(tmp_path / "config")}
+    run = subprocess.Popen([sys.executable, "-m", "digpy", "run", "talk", "--project",
+                            str(project)], env=env, stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL)
+    try:
+        wait_for(lambda: cli("attempt", "1", "--json").code == 0)
+
+        followed = cli("log", "1", "-f")
+
+        assert run.wait(timeout=15) == 0
+    finally:
+        run.kill()
+        run.wait()
+    assert followed.code == 0
+    assert followed.out.count("first\n") == followed.out.count("second\n") == 1
+    assert followed.out.index("first") < followed.out.index("second") < followed.out.index(
+        "third")
+    assert cli("attempt", "1", "--json").json()["status"] == "success"
