@@ -16,7 +16,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
 
-HEAD = "0002"
+HEAD = "0003"
 
 metadata = sa.MetaData(
     naming_convention={
@@ -124,6 +124,11 @@ attempts = sa.Table(
     sa.Column("task_limit", sa.Integer, nullable=False),
     sa.Column("result", _json(nullable=True), nullable=True),
     sa.Column("error", _json(nullable=True), nullable=True),
+    # Leases (migration 0003): the daemon driving the attempt, until when (database clock),
+    # and the fencing token that daemon's writes must still match.
+    sa.Column("locked_by", sa.String(255), nullable=True),
+    sa.Column("lock_expires_at", Millis, nullable=True),
+    sa.Column("lease_epoch", sa.Integer, nullable=False, server_default=sa.text("0")),
     sa.UniqueConstraint("session_id", "name"),
     sa.Index(None, "status"),
 )
@@ -200,4 +205,16 @@ revision_archives = sa.Table(
     sa.Column("revision_id", Id, sa.ForeignKey("revisions.id"), primary_key=True),
     sa.Column("hash", sa.String(64), nullable=False),  # sha256 of the tar.gz bytes
     sa.Column("data", sa.LargeBinary, nullable=False),
+)
+
+# -- issue 6 §3: leases (migration 0003) --------------------------------------------------------
+
+daemons = sa.Table(
+    "daemons",
+    metadata,
+    sa.Column("id", sa.String(255), primary_key=True),  # host:pid:random
+    sa.Column("host", sa.String(255), nullable=False),
+    sa.Column("pid", sa.Integer, nullable=False),
+    sa.Column("started_at", Millis, nullable=False),
+    sa.Column("heartbeat_at", Millis, nullable=False),
 )

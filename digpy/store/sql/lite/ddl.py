@@ -76,6 +76,9 @@ CREATE TABLE attempts (
   task_limit INTEGER NOT NULL,
   result JSON,
   error JSON,
+  locked_by VARCHAR(255),
+  lock_expires_at BIGINT,
+  lease_epoch INTEGER DEFAULT 0 NOT NULL,
   CONSTRAINT pk_attempts PRIMARY KEY (id),
   CONSTRAINT uq_attempts_session_id_name UNIQUE (session_id, name),
   CONSTRAINT fk_attempts_session_id_sessions
@@ -153,6 +156,14 @@ CREATE TABLE revision_archives (
   CONSTRAINT pk_revision_archives PRIMARY KEY (revision_id),
   CONSTRAINT fk_revision_archives_revision_id_revisions
     FOREIGN KEY(revision_id) REFERENCES revisions (id)
+);
+CREATE TABLE daemons (
+  id VARCHAR(255) NOT NULL,
+  host VARCHAR(255) NOT NULL,
+  pid INTEGER NOT NULL,
+  started_at BIGINT NOT NULL,
+  heartbeat_at BIGINT NOT NULL,
+  CONSTRAINT pk_daemons PRIMARY KEY (id)
 );
 CREATE TABLE alembic_version (
   version_num VARCHAR(32) NOT NULL,
