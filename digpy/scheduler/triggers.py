@@ -97,6 +97,14 @@ class ScheduleTimes:
             return self.next_slot_after(slot.session_time)
         return self._bounded(_utc(slot.session_time))
 
+    def slot_at_or_after(self, session_time: datetime) -> Slot:
+        """The first slot whose session time is at or after ``session_time``, within
+        start/end (reschedule ``-t``, backfill ``--from``); ``NEVER_SLOT`` past the end."""
+        when = _utc(session_time) - _TICK
+        if self._interval is not None:
+            return self.next_slot_after(when)
+        return self._bounded(when)
+
     def latest_session_before(self, now: datetime) -> datetime:
         """``run --session schedule``: the latest session time before ``now``."""
         return self.previous_session_time(now)
