@@ -18,6 +18,7 @@ from datetime import datetime
 from typing import Any
 
 from digpy.errors import StoreError
+from digpy.model.leases import DaemonRow, Lease
 from digpy.model.records import (
     Attempt,
     NewAttempt,
@@ -36,6 +37,17 @@ from digpy.model.states import AttemptStatus, TaskFlags, TaskState
 
 class StoreLocked(StoreError):
     """Another process holds the store (a running ``digpy run`` or daemon)."""
+
+
+class LeaseLost(StoreError):
+    """A daemon wrote to an attempt whose lease it no longer holds (the fence refused it:
+    another daemon claimed the attempt after the lease expired). Its transaction rolls back."""
+
+    def __init__(self, lease: Lease, holder: str | None) -> None:
+        super().__init__(f"attempt {lease.attempt_id}: lease epoch {lease.epoch} of "
+                         f"{lease.daemon_id} lost (now held by {holder or 'nobody'})")
+        self.lease = lease
+        self.holder = holder
 
 
 class ProjectRepo(ABC):
@@ -304,6 +316,58 @@ class RetentionRepo(ABC):
         log files are the caller's to remove)."""
 
 
+class LeaseRepo(ABC):
+    """Daemons and their leases on running attempts (issue #6 §3). Every time is the
+    database's clock (``statement_timestamp()`` on PostgreSQL), never the caller's."""
+
+    @abstractmethod
+    def register_daemon(self, daemon_id: str, *, host: str, pid: int) -> DaemonRow:
+        """Insert (or refresh) the daemon's row with ``started_at`` and ``heartbeat_at`` now."""
+
+    @abstractmethod
+    def heartbeat(self, daemon_id: str, *, lease_seconds: float) -> list[Lease]:
+        """Touch the daemon's row and extend every lease it still holds on a running attempt
+        to now + ``lease_seconds`` (an expired lease nobody claimed is extended too: no one
+        else acted on it). Returns the leases held, by attempt id; an attempt the daemon
+        drives but that is missing here was taken over."""
+
+    @abstractmethod
+    def claim_attempts(self, daemon_id: str, *, limit: int, lease_seconds: float,
+                       attempt_id: int | None = None) -> list[Lease]:
+        """Take up to ``limit`` running attempts (only ``attempt_id`` if given) whose lease
+        is free or expired, oldest first: each gets ``locked_by`` = the daemon, the next
+        epoch and an expiry now + ``lease_seconds``. On PostgreSQL rows locked by another
+        transaction are skipped (``FOR UPDATE SKIP LOCKED``), so two daemons never claim one
+        attempt; ``taken_from`` names a previous holder whose lease had expired."""
+
+    @abstractmethod
+    def check_lease(self, lease: Lease) -> None:
+        """The fence, called first in each write transaction of a leased attempt: lock the
+        attempt's row (PostgreSQL ``FOR UPDATE``, so a concurrent claim waits or is waited
+        for) and check it is still held by ``lease.daemon_id`` at ``lease.epoch``.
+
+        :raises LeaseLost: another daemon claimed it since (the caller's writes must roll
+            back)."""
+
+    @abstractmethod
+    def release_leases(self, daemon_id: str) -> int:
+        """A daemon stopping cleanly: free its leases (so others take them at once, not after
+        expiry) and delete its row. How many leases were freed."""
+
+    @abstractmethod
+    def break_all_leases(self) -> int:
+        """Free every lease (SQLite only: the daemon's lock file proves no other daemon is
+        alive, so a restart need not wait for a dead one's leases to expire). How many."""
+
+    @abstractmethod
+    def list_daemons(self) -> list[DaemonRow]:
+        """Registered daemons, by id."""
+
+    @abstractmethod
+    def list_leases(self) -> list[Lease]:
+        """Current holders of running attempts (expired leases included), by attempt id."""
+
+
 class Tx(ABC):
     """One open transaction, with a repository per aggregate."""
 
@@ -316,6 +380,7 @@ class Tx(ABC):
     schedules: ScheduleRepo
     archives: ArchiveRepo
     retention: RetentionRepo
+    leases: LeaseRepo
 
 
 class Store(ABC):

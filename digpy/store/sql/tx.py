@@ -6,6 +6,7 @@ import sqlalchemy as sa
 
 from digpy.store.base import Tx
 from digpy.store.sql.attempts import SqlAttemptRepo
+from digpy.store.sql.leases import SqlLeaseRepo
 from digpy.store.sql.projects import SqlProjectRepo
 from digpy.store.sql.retention import SqlRetentionRepo
 from digpy.store.sql.schedules import SqlArchiveRepo, SqlScheduleRepo
@@ -23,3 +24,4 @@ class SqlTx(Tx):
         self.schedules = SqlScheduleRepo(conn)
         self.archives = SqlArchiveRepo(conn)
         self.retention = SqlRetentionRepo(conn)
+        self.leases = SqlLeaseRepo(conn)
