@@ -16,7 +16,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
 
-HEAD = "0003"
+HEAD = "0004"
 
 metadata = sa.MetaData(
     naming_convention={
@@ -61,6 +61,7 @@ projects = sa.Table(
     sa.Column("name", sa.String(255), nullable=False, unique=True),
     sa.Column("path", sa.Text, nullable=False),
     sa.Column("created_at", Millis, nullable=False),
+    sa.Column("deleted_at", Millis, nullable=True),  # soft delete (API, migration 0004)
 )
 
 revisions = sa.Table(
@@ -217,4 +218,17 @@ daemons = sa.Table(
     sa.Column("pid", sa.Integer, nullable=False),
     sa.Column("started_at", Millis, nullable=False),
     sa.Column("heartbeat_at", Millis, nullable=False),
+)
+
+# -- issue 6 §5: secrets of the REST API (migration 0004) ---------------------------------------
+
+secrets = sa.Table(
+    "secrets",
+    metadata,
+    sa.Column("id", Id, primary_key=True),
+    sa.Column("project_id", Id, sa.ForeignKey("projects.id"), nullable=False),
+    sa.Column("key", sa.String(255), nullable=False),
+    sa.Column("value", sa.LargeBinary, nullable=False),  # AES-GCM record, never plaintext
+    sa.Column("updated_at", Millis, nullable=False),
+    sa.UniqueConstraint("project_id", "key"),
 )

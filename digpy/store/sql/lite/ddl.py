@@ -13,6 +13,7 @@ CREATE TABLE projects (
   name VARCHAR(255) NOT NULL,
   path TEXT NOT NULL,
   created_at BIGINT NOT NULL,
+  deleted_at BIGINT,
   CONSTRAINT pk_projects PRIMARY KEY (id),
   CONSTRAINT uq_projects_name UNIQUE (name)
 );
@@ -164,6 +165,16 @@ CREATE TABLE daemons (
   started_at BIGINT NOT NULL,
   heartbeat_at BIGINT NOT NULL,
   CONSTRAINT pk_daemons PRIMARY KEY (id)
+);
+CREATE TABLE secrets (
+  id INTEGER NOT NULL,
+  project_id INTEGER NOT NULL,
+  "key" VARCHAR(255) NOT NULL,
+  value BLOB NOT NULL,
+  updated_at BIGINT NOT NULL,
+  CONSTRAINT pk_secrets PRIMARY KEY (id),
+  CONSTRAINT uq_secrets_project_id_key UNIQUE (project_id, "key"),
+  CONSTRAINT fk_secrets_project_id_projects FOREIGN KEY(project_id) REFERENCES projects (id)
 );
 CREATE TABLE alembic_version (
   version_num VARCHAR(32) NOT NULL,
