@@ -368,6 +368,82 @@ class LeaseRepo(ABC):
         """Current holders of running attempts (expired leases included), by attempt id."""
 
 
+class SecretRepo(ABC):
+    """Secrets set through the REST API, one per (project, key). Values are opaque
+    encrypted records (``secrets.crypto``): the store never sees plaintext."""
+
+    @abstractmethod
+    def list_keys(self, project_id: int) -> list[str]:
+        """The project's secret keys, sorted."""
+
+    @abstractmethod
+    def get_record(self, project_id: int, key: str) -> bytes | None:
+        """The encrypted record of ``key``, or None."""
+
+    @abstractmethod
+    def put_record(self, project_id: int, key: str, record: bytes, *, now: datetime) -> None:
+        """Insert or replace the record of ``key``."""
+
+    @abstractmethod
+    def delete_record(self, project_id: int, key: str) -> bool:
+        """Delete ``key``; False when there was none."""
+
+
+class BrowseRepo(ABC):
+    """What the REST API lists and pages through (newest first, ``id < last_id``), project
+    soft delete, and the aggregates ``/metrics`` reports."""
+
+    @abstractmethod
+    def list_projects(self, *, include_deleted: bool = False) -> list[Project]:
+        """Projects by id; soft-deleted ones only with ``include_deleted``."""
+
+    @abstractmethod
+    def project_deleted_at(self, project_id: int) -> datetime | None:
+        """When the project was deleted, or None. :raises NotFound: no such project."""
+
+    @abstractmethod
+    def delete_project(self, project_id: int, *, now: datetime) -> bool:
+        """Soft-delete the project and delete its schedules (sessions are kept). False when
+        it already was deleted."""
+
+    @abstractmethod
+    def restore_project(self, project_id: int) -> None:
+        """Undo a soft delete (a push of the same name brings the project back)."""
+
+    @abstractmethod
+    def list_revisions(self, project_id: int) -> list[Revision]:
+        """The project's revisions, newest first."""
+
+    @abstractmethod
+    def find_revision(self, project_id: int, name: str) -> Revision | None:
+        """The project's revision called ``name``, or None."""
+
+    @abstractmethod
+    def page_sessions(self, *, project_id: int | None = None, workflow: str | None = None,
+                      last_id: int | None = None, limit: int = 100) -> list[Session]:
+        """Sessions with ``id < last_id`` (all when None), newest id first, at most ``limit``."""
+
+    @abstractmethod
+    def page_attempts(self, *, project_id: int | None = None, workflow: str | None = None,
+                      session_id: int | None = None, include_retried: bool = False,
+                      last_id: int | None = None, limit: int = 100) -> list[Attempt]:
+        """Attempts with ``id < last_id``, newest id first, at most ``limit``; without
+        ``include_retried`` only each session's last attempt."""
+
+    @abstractmethod
+    def count_attempts_by_status(self) -> dict[str, int]:
+        """How many attempts have each status (statuses with none are left out)."""
+
+    @abstractmethod
+    def count_ready_tasks(self) -> int:
+        """READY tasks of running attempts: the queue waiting for a worker thread."""
+
+    @abstractmethod
+    def task_duration_histogram(self, bounds: Sequence[float]) -> tuple[list[int], int, float]:
+        """Finished operator tasks by run time: cumulative counts ``<= bound`` for each of
+        the ascending ``bounds`` (seconds), the total count, and the sum of seconds."""
+
+
 class Tx(ABC):
     """One open transaction, with a repository per aggregate."""
 
@@ -381,6 +457,9 @@ class Tx(ABC):
     archives: ArchiveRepo
     retention: RetentionRepo
     leases: LeaseRepo
+    # The REST API's (issue #6 §5): SQLAlchemy store only.
+    secrets: SecretRepo
+    browse: BrowseRepo
 
 
 class Store(ABC):

@@ -6,10 +6,12 @@ import sqlalchemy as sa
 
 from digpy.store.base import Tx
 from digpy.store.sql.attempts import SqlAttemptRepo
+from digpy.store.sql.browse import SqlBrowseRepo
 from digpy.store.sql.leases import SqlLeaseRepo
 from digpy.store.sql.projects import SqlProjectRepo
 from digpy.store.sql.retention import SqlRetentionRepo
 from digpy.store.sql.schedules import SqlArchiveRepo, SqlScheduleRepo
+from digpy.store.sql.secrets import SqlSecretRepo
 from digpy.store.sql.sessions import SqlSessionRepo
 from digpy.store.sql.tasks import SqlTaskRepo
 
@@ -25,3 +27,5 @@ class SqlTx(Tx):
         self.archives = SqlArchiveRepo(conn)
         self.retention = SqlRetentionRepo(conn)
         self.leases = SqlLeaseRepo(conn)
+        self.secrets = SqlSecretRepo(conn)
+        self.browse = SqlBrowseRepo(conn)
