@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import codecs
 import os
-import selectors
+import select
 import signal
 import subprocess
 import threading
@@ -62,8 +62,8 @@ def run_command(
     ctx: OperatorContext,
     argv: Sequence[str],
     *,
-    env: Mapping[str, str],
-    cwd: Path,
+    env: Mapping[str, str] | Mapping[bytes, bytes],
+    cwd: Path | str,
     grace: float = KILL_GRACE_SECONDS,
 ) -> int:
     """Run ``argv`` in ``cwd`` with exactly ``env`` and return its exit code.
@@ -72,33 +72,36 @@ def run_command(
     call returns only when the output is closed too, so a background child that keeps
     stdout open keeps the task running. When ``ctx.cancel`` is set the process group gets
     SIGTERM, then SIGKILL after ``grace`` seconds, and ``TaskFailed(reason)`` is raised.
-    A negative exit code means the process died from that signal.
+    A negative exit code means the process died from that signal. ``env`` may be bytes
+    (``os.environb`` based), which spares encoding every inherited variable again.
     """
     proc = _start(argv, env, cwd)
     assert proc.stdout is not None  # stdout=PIPE
-    pump = _OutputPump(proc.stdout, ctx.log)
+    watch = _Watch(proc, proc.stdout, ctx.log)
     try:
-        while not (pump.closed and proc.poll() is not None):
+        while not watch.finished:
             if ctx.cancel.is_set():
-                _stop_group(proc, pump, grace)
+                _stop_group(proc, watch, grace)
                 raise TaskFailed(ctx.cancel.reason or "The task was canceled")
-            _wait_a_little(proc, pump)
+            watch.wait(POLL_SECONDS)
     except BaseException:
         # Never leave processes behind, whatever interrupted us (a log error, Ctrl-C).
         _kill_group(proc)
         raise
     finally:
-        pump.close()
+        watch.close()
     return proc.wait()
 
 
-def _start(argv: Sequence[str], env: Mapping[str, str], cwd: Path) -> subprocess.Popen[bytes]:
+def _start(
+    argv: Sequence[str], env: Mapping[str, str] | Mapping[bytes, bytes], cwd: Path | str
+) -> subprocess.Popen[bytes]:
     if not argv:
         raise TaskFailed("Cannot start a command: the argument list is empty")
     try:
         return subprocess.Popen(
             list(argv),
-            env=dict(env),
+            env=env,
             cwd=cwd,
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
@@ -114,18 +117,7 @@ def _start(argv: Sequence[str], env: Mapping[str, str], cwd: Path) -> subprocess
         raise TaskFailed(f"Cannot start '{argv[0]}': {exc}") from None
 
 
-def _wait_a_little(proc: subprocess.Popen[bytes], pump: _OutputPump) -> None:
-    """Wait up to POLL_SECONDS for output or for the process to end."""
-    if pump.closed:
-        try:
-            proc.wait(timeout=POLL_SECONDS)
-        except subprocess.TimeoutExpired:
-            pass
-    else:
-        pump.pump(POLL_SECONDS)
-
-
-def _stop_group(proc: subprocess.Popen[bytes], pump: _OutputPump, grace: float) -> None:
+def _stop_group(proc: subprocess.Popen[bytes], watch: _Watch, grace: float) -> None:
     """SIGTERM the group, keep draining output during the grace, then SIGKILL the rest."""
     _signal_group(proc.pid, signal.SIGTERM)
     # The grace is real time for a real process, not workflow time: a FakeClock must
@@ -134,7 +126,7 @@ def _stop_group(proc: subprocess.Popen[bytes], pump: _OutputPump, grace: float) 
     while time.monotonic() < deadline:
         if proc.poll() is not None and not _group_alive(proc.pid):
             break
-        _wait_a_little(proc, pump)
+        watch.wait(POLL_SECONDS)
     _kill_group(proc)
 
 
@@ -160,29 +152,76 @@ def _group_alive(pgid: int) -> bool:
     return True
 
 
-class _OutputPump:
-    """Reads the merged output without blocking and writes whole lines to the log."""
+def _pidfd(pid: int) -> int | None:
+    """A descriptor that becomes readable when ``pid`` exits (Linux 5.3+), else None."""
+    opener = getattr(os, "pidfd_open", None)
+    if opener is None:
+        return None
+    try:
+        return int(opener(pid))
+    except OSError:  # an older kernel, or a seccomp filter that forbids the call
+        return None
 
-    def __init__(self, stream: IO[bytes], log: TaskLog) -> None:
+
+class _Watch:
+    """Waits for output and for the process's exit in one ``poll`` call.
+
+    The exit is seen through a pidfd where the OS has one, so a command is reaped the
+    moment it ends; elsewhere ``Popen.wait`` polls (it sleeps in growing steps, which
+    costs about a millisecond per short command). Output is written to the log as whole
+    lines (a line longer than MAX_LINE_CHARS in pieces).
+    """
+
+    def __init__(self, proc: subprocess.Popen[bytes], stream: IO[bytes], log: TaskLog) -> None:
+        self._proc = proc
         self._stream = stream
+        self._out = stream.fileno()
         self._log = log
         self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
         self._partial = ""
-        self._selector = selectors.DefaultSelector()
-        self._selector.register(stream, selectors.EVENT_READ)
-        self.closed = False
+        self._poll = select.poll()
+        self._poll.register(self._out, select.POLLIN)
+        self._pidfd = _pidfd(proc.pid)
+        if self._pidfd is not None:
+            self._poll.register(self._pidfd, select.POLLIN)
+        self.output_closed = False
+        self.exited = False
 
-    def pump(self, timeout: float) -> None:
-        if self.closed:
+    @property
+    def finished(self) -> bool:
+        return self.output_closed and (self.exited or self._proc.poll() is not None)
+
+    def wait(self, timeout: float) -> None:
+        """Handle whatever happens within ``timeout`` seconds (output, exit, or nothing)."""
+        if self.output_closed and self._pidfd is None:
+            try:
+                self._proc.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                pass
             return
-        if not self._selector.select(timeout):
-            return
-        data = os.read(self._stream.fileno(), _READ_SIZE)
+        for fd, _ in self._poll.poll(timeout * 1000):
+            if fd == self._out:
+                self._read()
+            elif fd == self._pidfd:
+                self._reap()
+
+    def _read(self) -> None:
+        data = os.read(self._out, _READ_SIZE)
         if data:
             self._emit(self._decoder.decode(data))
-        else:
-            self._emit(self._decoder.decode(b"", final=True))
-            self._finish()
+            return
+        self._emit(self._decoder.decode(b"", final=True))
+        if self._partial:
+            self._log.write(self._partial + "\n")
+            self._partial = ""
+        self._poll.unregister(self._out)
+        self._stream.close()
+        self.output_closed = True
+
+    def _reap(self) -> None:
+        self._proc.poll()
+        self.exited = True
+        self._close_pidfd()
 
     def _emit(self, text: str) -> None:
         text = self._partial + text
@@ -194,14 +233,14 @@ class _OutputPump:
             self._log.write(self._partial[:MAX_LINE_CHARS] + "\n")
             self._partial = self._partial[MAX_LINE_CHARS:]
 
-    def _finish(self) -> None:
-        if self._partial:
-            self._log.write(self._partial + "\n")
-            self._partial = ""
-        self.close()
+    def _close_pidfd(self) -> None:
+        if self._pidfd is not None:
+            self._poll.unregister(self._pidfd)
+            os.close(self._pidfd)
+            self._pidfd = None
 
     def close(self) -> None:
-        if not self.closed:
-            self.closed = True
-            self._selector.close()
+        if not self.output_closed:
+            self.output_closed = True
             self._stream.close()
+        self._close_pidfd()

@@ -9,16 +9,19 @@
   ``${secret:...}``) and the project directory is appended to ``PATH``.
 - Output (stdout and stderr merged) streams to the task log; a non-zero exit fails the task
   with "Command failed with code N". The script is removed afterwards.
+
+It runs once per task, so it is kept cheap (docs/engine.md "Performance"): the environment
+is built from ``os.environb`` (nothing is decoded and encoded again), the script is written
+with plain ``os`` calls and the output and exit are awaited in one ``poll`` loop.
 """
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import re
-import tempfile
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any, ClassVar
 
 from digpy.spi import ConfigError, Operator, TaskFailed, TaskResult
@@ -27,6 +30,11 @@ from digpy.spi.secret_template import render_secrets
 
 DEFAULT_SHELL = ("/bin/sh",)
 ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_SCRIPT_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(
+    os, "O_CLOEXEC", 0
+)
+_script_numbers = itertools.count(1)  # with the pid, a fresh script name per run
+_to_json = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, default=str).encode
 
 
 class ShOperator(Operator):
@@ -38,25 +46,28 @@ class ShOperator(Operator):
         command = render_secrets(_command(config.get("_command")), self.ctx.secrets)
         argv_prefix = _shell(config)
         env = self._environment()
-        script = self._write_runner_script(command)
+        workdir = str(self.ctx.workdir)
+        script = _write_runner_script(
+            os.path.join(self.ctx.project_path, ".digpy", "tmp"), self.request.task_id, command
+        )
         try:
-            relative = os.path.relpath(script, self.ctx.workdir)
-            code = run_command(
-                self.ctx, [*argv_prefix, relative], env=env, cwd=self.ctx.workdir
-            )
+            relative = os.path.relpath(script, workdir)
+            code = run_command(self.ctx, [*argv_prefix, relative], env=env, cwd=workdir)
         finally:
-            script.unlink(missing_ok=True)
+            _remove(script)
         if code != 0:
             raise TaskFailed(f"Command failed with code {code}")
         return TaskResult.empty()
 
-    def _environment(self) -> dict[str, str]:
+    def _environment(self) -> dict[bytes, bytes]:
         """The inherited environment, then params, then ``_env``, then PATH + project."""
-        env = dict(os.environ)
-        env.update(params_as_env(self.request.config))
-        env.update(self._task_env())
-        path = env.get("PATH") or os.defpath
-        env["PATH"] = f"{path}{os.pathsep}{self.ctx.project_path}"
+        env = dict(os.environb)
+        for name, value in params_as_env(self.request.config).items():
+            env[name.encode()] = os.fsencode(value)
+        for name, value in self._task_env().items():
+            env[name.encode()] = os.fsencode(value)
+        path = env.get(b"PATH") or os.fsencode(os.defpath)
+        env[b"PATH"] = path + os.fsencode(os.pathsep) + os.fsencode(self.ctx.project_path)
         return env
 
     def _task_env(self) -> dict[str, str]:
@@ -76,19 +87,6 @@ class ShOperator(Operator):
             env[name] = render_secrets(_env_text(value), self.ctx.secrets)
         return env
 
-    def _write_runner_script(self, command: str) -> Path:
-        tmp = self.ctx.project_path / ".digpy" / "tmp"
-        tmp.mkdir(parents=True, exist_ok=True, mode=0o700)
-        # mkstemp: a fresh name and mode 0600 (the script may hold secrets); then 0700 so a
-        # shell option such as `shell: [bash, -c]` can also execute it as a program.
-        fd, name = tempfile.mkstemp(dir=tmp, prefix=f"sh-{self.request.task_id}-", suffix=".sh")
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(command)
-            if not command.endswith("\n"):
-                f.write("\n")
-        os.chmod(name, 0o700)
-        return Path(name)
-
 
 def params_as_env(params: Mapping[str, Any]) -> dict[str, str]:
     """Every param with a valid variable name: strings as-is, others as compact JSON."""
@@ -97,6 +95,37 @@ def params_as_env(params: Mapping[str, Any]) -> dict[str, str]:
         for key, value in params.items()
         if isinstance(key, str) and ENV_NAME.fullmatch(key)
     }
+
+
+def _write_runner_script(directory: str, task_id: int, command: str) -> str:
+    """A new private script (mode 0700: a ``shell:`` such as ``[bash, -c]`` may execute it
+    as a program) holding ``command``, which may contain secrets."""
+    text = (command if command.endswith("\n") else command + "\n").encode()
+    for _ in range(100):
+        name = os.path.join(directory, f"sh-{task_id}-{os.getpid()}-{next(_script_numbers)}.sh")
+        try:
+            fd = os.open(name, _SCRIPT_FLAGS, 0o700)
+        except FileExistsError:  # left by a crashed process that had the same pid
+            continue
+        except FileNotFoundError:  # the first script of this project
+            os.makedirs(directory, mode=0o700, exist_ok=True)
+            continue
+        try:
+            os.fchmod(fd, 0o700)  # whatever the umask took away
+            view = memoryview(text)
+            while view:
+                view = view[os.write(fd, view):]
+        finally:
+            os.close(fd)
+        return name
+    raise TaskFailed(f"Cannot create a runner script in {directory}")
+
+
+def _remove(path: str) -> None:
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
 
 
 def _command(value: Any) -> str:
@@ -129,4 +158,4 @@ def _env_text(value: Any) -> str:
 
 
 def _json(value: Any) -> str:
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False, default=str)
+    return _to_json(value)
