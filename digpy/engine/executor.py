@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from digpy.dsl.model import WorkflowTask
-from digpy.engine import propagate
+from digpy.engine import propagate, sla
 from digpy.engine.graph import AttemptGraph
 from digpy.engine.listeners import Listener
 from digpy.engine.outcomes import Outcome, Rules, Succeeded, apply_outcome
@@ -82,6 +82,7 @@ class AttemptExecutor:
         self._timed = {}
         for task in tasks:
             self._track_timeout(task)
+        self._sla = sla.monitor_for(self.attempt, self.graph)
 
     @property
     def done(self) -> bool:
@@ -106,6 +107,8 @@ class AttemptExecutor:
         retry_at = self.graph.next_retry_at()
         if retry_at is not None:
             times.append(retry_at)
+        if self._sla is not None and self.graph.root.state is S.PLANNED:
+            times.append(self._sla.due)
         return min(times) if times else None
 
     # -- driving ------------------------------------------------------------------------------
@@ -116,6 +119,7 @@ class AttemptExecutor:
         if self.done:
             return False
         self._expire_groups(now)
+        self._check_sla(now)
         changed = False
         for _ in range(MAX_ROUNDS):
             if not self._has_work(now):
@@ -243,6 +247,14 @@ class AttemptExecutor:
             for task in self.graph.descendants(group_id):
                 if task.state in WAITING:
                     self.graph.wake(task.id)
+
+    def _check_sla(self, now: datetime) -> None:
+        if self._sla is None or self._sla.due > now or self.attempt.cancel_requested:
+            return
+        with self._unit() as unit:
+            fired = sla.fire(unit, self.rules, self.attempt, self._sla)
+        if fired:
+            self._sla = None
 
     def _finish_if_done(self, now: datetime) -> None:
         root = self.graph.root
