@@ -1,10 +1,10 @@
 """`digpy retry ATTEMPT_ID (--resume-from +TASK | --resume | --all)`: a new attempt of a
-finished attempt's session on the local state, reusing the results of the tasks it does not
-re-run (spec §6.3). No server is involved.
+finished attempt's session, reusing the results of the tasks it does not re-run (spec §6.3):
+run here on the local state, or created on a digpy server with ``-e URL``.
 
-The workflow definition is re-read from the project's ``.dig`` files by default
-(``--latest-revision``: "fix it, then retry" must pick the fix up); ``--keep-revision`` runs
-the definition the old attempt ran.
+``--latest-revision`` (the default) is "fix it, then retry": locally the project's current
+``.dig`` files; on a server the workflow of that name in the project's newest pushed
+revision. ``--keep-revision`` runs the definition the old attempt ran.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from digpy.cli.client.backend import endpoint_option
 from digpy.cli.run import execute, session_params
 
 if TYPE_CHECKING:
@@ -28,10 +29,14 @@ Examples:
   digpy retry 3 --resume-from +load    reuse tasks before +load, run +load and after
   digpy retry 3 --resume               reuse every task that succeeded
   digpy retry 3 --all -p target=prod   run everything again with a changed param
+  digpy retry 3 --resume -e http://127.0.0.1:65432     on a server: create the attempt
 
 \b
-Exit codes: 0 success, 1 a task failed or was killed, 2 usage error or unknown attempt,
-130 Ctrl-C."""
+--latest-revision (default): locally the current .dig files, on a server the newest pushed
+revision. On a server the new attempt is created and its ids printed; the server runs it.
+\b
+Exit codes: 0 success (on a server: created), 1 a task failed or was killed, or the server
+is unreachable, 2 usage error or unknown attempt, 130 Ctrl-C."""
 
 
 @click.command(epilog=EPILOG)
@@ -51,10 +56,11 @@ Exit codes: 0 success, 1 a task failed or was killed, 2 usage error or unknown a
               help="Run the current .dig files (default) or the old attempt's definition.")
 @click.option("--max-task-threads", type=click.IntRange(min=0), default=0,
               help="Operators running at once (0: unlimited).")
+@endpoint_option
 def retry(attempt_id: int, resume_from: str | None, resume: bool, run_all: bool,
           params: tuple[str, ...], params_file: Path | None, project_dir: Path,
-          name: str | None, latest: bool, max_task_threads: int) -> int:
-    """Retry a finished attempt of the local state."""
+          name: str | None, latest: bool, max_task_threads: int, endpoint: str | None) -> int:
+    """Retry a finished attempt (of the local state, or on a server with -e URL)."""
     from digpy.cli.progress import Hints
     from digpy.errors import ConfigError, Conflict
 
@@ -64,9 +70,16 @@ def retry(attempt_id: int, resume_from: str | None, resume: bool, run_all: bool,
         given = " and ".join(chosen) if chosen else "none"
         raise click.UsageError(f"give exactly one of --resume-from +TASK, --resume or --all "
                                f"(got {given})")
+    values = session_params(params, params_file)
+    if endpoint:
+        from digpy.cli.client.backend import open_server
+        from digpy.cli.client.remote_actions import retry_on_server
+
+        return retry_on_server(open_server(endpoint, "retry"), attempt_id,
+                               resume_from=resume_from, resume=resume, latest=latest,
+                               params=values, name=name)
     if not project_dir.is_dir():
         raise click.BadParameter(f"{project_dir} is not a folder", param_hint="--project")
-    values = session_params(params, params_file)
     project_args = ("--project", str(project_dir)) if project_dir != Path(".") else ()
 
     def go(engine: LocalEngine, view: RunView) -> RunResult:

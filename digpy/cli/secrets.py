@@ -1,6 +1,6 @@
-"""``digpy secrets``: set, delete and list local secrets. Values are never printed.
-
-Only ``--local`` exists for now; server secrets come with ``digpy server``.
+"""``digpy secrets``: set, delete and list secrets — local ones (``--local``, what ``digpy
+run`` reads) or a project's on a digpy server (``-e URL --project NAME``, what its tasks
+read). Values are never printed and never come back from the server.
 """
 
 from __future__ import annotations
@@ -8,9 +8,11 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Sequence
+from typing import Protocol
 
 import click
 
+from digpy.cli.client.backend import endpoint_option
 from digpy.secrets.crypto import SecretError
 from digpy.secrets.local import LocalSecretStore, is_valid_key
 
@@ -23,11 +25,29 @@ Examples:
   echo -n "$TOKEN" | digpy secrets --local --set http.authorization
   digpy secrets --local --set td.apikey=1/abcdef   # value ends up in shell history!
   digpy secrets --local --delete pg.password
+  digpy secrets -e http://127.0.0.1:65432 --project etl --list
+  digpy secrets -e URL --project etl --set pg.password      # a server project's secret
+
+\b
+Exit codes: 0 done, 1 a secret to delete does not exist, the store is damaged or the
+server is unreachable, 2 usage error, bad key, unknown project or no --local/-e given.
 """
 
 
+class SecretStore(Protocol):
+    def set(self, key: str, value: str) -> None: ...
+
+    def delete(self, key: str) -> bool: ...
+
+    def list(self) -> list[str]: ...
+
+
 @click.command("secrets", help=HELP)
-@click.option("--local", "local", is_flag=True, help="Use the local secret store (required).")
+@click.option("--local", "local", is_flag=True,
+              help="Use the local secret store (what `digpy run` reads).")
+@click.option("--project", "project", default=None, metavar="NAME",
+              help="With -e: the server project whose secrets to manage.")
+@endpoint_option
 @click.option(
     "--set", "sets", multiple=True, metavar="KEY[=VALUE]",
     help="Set a secret; without =VALUE the value is read from stdin.",
@@ -36,14 +56,10 @@ Examples:
 @click.option("--list", "list_", is_flag=True, help="List secret names (never values).")
 @click.option("--json", "as_json", is_flag=True, help="With --list: print a JSON array.")
 def secrets(
-    local: bool, sets: Sequence[str], deletes: Sequence[str], list_: bool, as_json: bool
+    local: bool, project: str | None, endpoint: str | None, sets: Sequence[str],
+    deletes: Sequence[str], list_: bool, as_json: bool
 ) -> int:
-    if not local:
-        raise click.UsageError(
-            "Only local secrets are supported for now: add --local "
-            "(server secrets will come with `digpy server`)."
-        )
-    store = LocalSecretStore.default()
+    store = _store(local, project, endpoint)
     pairs = _parse_sets(sets)
     _check_keys([key for key, _ in pairs] + list(deletes))
     try:
@@ -60,6 +76,21 @@ def secrets(
         click.echo(f"error: {exc}", err=True)
         return 1
     return 1 if missing else 0
+
+
+def _store(local: bool, project: str | None, endpoint: str | None) -> SecretStore:
+    """``--local`` wins over a configured endpoint; a server needs ``--project``."""
+    if local:
+        return LocalSecretStore.default()
+    if not endpoint:
+        raise click.UsageError("say which secrets: --local (what `digpy run` reads), or "
+                               "-e URL --project NAME (a server project's)")
+    if not project:
+        raise click.UsageError("a server's secrets belong to a project: add --project NAME")
+    from digpy.cli.client.backend import open_server
+    from digpy.cli.client.remote_projects import ServerSecrets
+
+    return ServerSecrets(open_server(endpoint, "secrets"), project)
 
 
 def _parse_sets(sets: Sequence[str]) -> list[tuple[str, str | None]]:
@@ -92,7 +123,7 @@ def _read_value(key: str) -> str:
     return text.removesuffix("\n")
 
 
-def _delete(store: LocalSecretStore, key: str) -> bool:
+def _delete(store: SecretStore, key: str) -> bool:
     if store.delete(key):
         click.echo(f"Secret '{key}' deleted")
         return True

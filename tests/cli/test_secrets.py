@@ -66,10 +66,13 @@ def test_local_alone_lists_names_like_digdag(capsys: pytest.CaptureFixture[str])
     assert capsys.readouterr().out == "k\n"
 
 
-def test_without_local_it_says_so_and_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
+def test_without_local_or_a_server_it_says_so_and_exits_2(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("DIGPY_ENDPOINT", raising=False)
     assert main(["secrets", "--set", f"k={CANARY}"]) == 2
     err = capsys.readouterr().err
-    assert "Only local secrets are supported for now: add --local" in err
+    assert "say which secrets: --local" in err and "-e URL --project NAME" in err
     assert CANARY not in err
 
 

@@ -1,16 +1,16 @@
-"""Commands that change state: ``start``, ``kill`` and ``delete`` on the local state, and
-the schedule commands that need a digpy server (``reschedule``, ``enable``, ``disable``,
-``download``), which say so with exit 2 until the server's client exists.
+"""Commands that change state: ``start``, ``kill`` and ``delete``, on the local state or a
+digpy server (``-e URL``; remote_actions.py, remote_projects.py). The schedule commands are
+in schedule_commands.py, ``download`` in remote_projects.py.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from digpy.cli.client.backend import client_options, needs_server, open_backend, using_backend
+from digpy.cli.client.backend import client_options, open_server, split_target, using_backend
 from digpy.cli.run import execute, session_params
 
 if TYPE_CHECKING:
@@ -24,18 +24,21 @@ START_EPILOG = """\b
 Examples:
   digpy start etl --session 2016-01-30
   digpy start etl --session daily -p target=prod --project examples/etl
+  digpy start myproject etl --session daily -e http://127.0.0.1:65432
 
 \b
 --session: now, hourly, daily, schedule, yyyy-MM-dd or "yyyy-MM-dd HH:mm:ss" in the
 workflow's time zone. A session that already has an attempt is not started again: use
-`digpy retry ATTEMPT` (exit 2).
+`digpy retry ATTEMPT` (exit 2). On the local state the attempt runs in this process; on a
+server (PROJECT WORKFLOW -e URL) it is created and its ids printed (follow it with
+`digpy log ATTEMPT -f -e URL`).
 \b
-Exit codes: 0 success, 1 a task failed or was killed, 2 usage error, bad time or an
-existing session."""
+Exit codes: 0 success (on a server: created), 1 a task failed or was killed, or the server
+is unreachable, 2 usage error, bad time, unknown workflow or an existing session."""
 
 
 @click.command(epilog=START_EPILOG)
-@click.argument("workflow_name", metavar="WORKFLOW")
+@click.argument("target", nargs=-1, required=True, metavar="[PROJECT] WORKFLOW")
 @click.option("--session", "-t", "session", required=True, metavar="WHEN",
               help="Session time: now, hourly, daily, schedule or a time.")
 @click.option("-p", "--param", "params", multiple=True, metavar="KEY=VALUE",
@@ -47,22 +50,38 @@ existing session."""
 @click.option("--now", "now_text", default=None, hidden=True,
               help="Resolve --session against this ISO 8601 instant.")
 @client_options
-def start(workflow_name: str, session: str, params: tuple[str, ...], params_file: Path | None,
-          name: str | None, now_text: str | None, project_dir: Path,
+def start(target: tuple[str, ...], session: str, params: tuple[str, ...],
+          params_file: Path | None, name: str | None, now_text: str | None, project_dir: Path,
           endpoint: str | None) -> int:
-    """Start a new session of a workflow and run it to the end (on the local state)."""
+    """Start a new session of a workflow: run it to the end here (local state), or create
+    it on a server (-e URL)."""
+    from digpy.cli.sessionopt import parse_now
+
+    project, workflow_name = split_target(target, server=bool(endpoint),
+                                          usage="digpy start PROJECT WORKFLOW -e URL")
+    if workflow_name is None or (endpoint and project is None):
+        raise click.UsageError("name the project and the workflow: digpy start PROJECT "
+                               "WORKFLOW --session WHEN -e URL")
+    values = session_params(params, params_file)
+    if endpoint:
+        from digpy.cli.client.remote_actions import start_on_server
+
+        return start_on_server(open_server(endpoint, "start"), str(project), workflow_name,
+                               session=session, params=values, name=name,
+                               now=parse_now(now_text) or _now())
+    return _start_here(workflow_name, session, values, name, parse_now(now_text), project_dir)
+
+
+def _start_here(workflow_name: str, session: str, values: dict[str, Any], name: str | None,
+                now: datetime | None, project_dir: Path) -> int:
+    """``start`` on the local state: the new session runs in this process."""
     from digpy.api_python import find_workflow
     from digpy.cli.progress import Hints
-    from digpy.cli.sessionopt import parse_now, session_time_for
+    from digpy.cli.sessionopt import session_time_for
     from digpy.model.states import Trigger
 
-    if endpoint:  # an unreachable server says so; a reachable one is not supported yet
-        open_backend(project_dir, endpoint).close()
-        raise needs_local("start")
     workflow, root = find_workflow(project_dir, workflow_name.removesuffix(".dig"))
-    values = session_params(params, params_file)
-    when = session_time_for(session, workflow, now=parse_now(now_text) or _now(),
-                            newest=lambda: None)
+    when = session_time_for(session, workflow, now=now or _now(), newest=lambda: None)
     project_args = ("--project", str(project_dir)) if project_dir != Path(".") else ()
 
     def go(engine: LocalEngine, view: RunView) -> RunResult:
@@ -99,6 +118,7 @@ KILL_EPILOG = """\b
 Examples:
   digpy kill 7
   digpy kill 7 --project examples/etl
+  digpy kill 7 -e http://127.0.0.1:65432
 
 \b
 The process running the attempt stops its running tasks, starts nothing else and ends the
@@ -126,26 +146,35 @@ DELETE_EPILOG = """\b
 Examples:
   digpy delete                  asks before deleting
   digpy delete --force --project examples/etl
+  digpy delete etl -e http://127.0.0.1:65432
 
 \b
-Deletes .digpy/state.db (sessions, attempts, tasks) and .digpy/logs/. The .dig files,
-local secrets and other files under .digpy/ are kept.
+Locally: deletes .digpy/state.db (sessions, attempts, tasks) and .digpy/logs/. The .dig
+files, local secrets and other files under .digpy/ are kept. On a server (PROJECT -e URL):
+deletes the pushed project and its schedules; its sessions and logs are kept.
 \b
-Exit codes: 0 deleted (or nothing to delete), 1 a run is using the state, 130 declined."""
+Exit codes: 0 deleted (or nothing to delete), 1 a run is using the state or the server is
+unreachable, 2 unknown project, 130 declined."""
 
 
 @click.command(epilog=DELETE_EPILOG)
+@click.argument("project", required=False)
 @click.option("--force", is_flag=True, help="Do not ask for confirmation.")
 @client_options
-def delete(force: bool, project_dir: Path, endpoint: str | None) -> int:
-    """Delete the project's local state: every session, attempt and task log."""
+def delete(project: str | None, force: bool, project_dir: Path, endpoint: str | None) -> int:
+    """Delete the project's local state (every session, attempt and task log), or a pushed
+    project on a server."""
     import shutil
 
     from digpy.store.sql.local import RunLock, local_state_path
 
     if endpoint:
-        open_backend(project_dir, endpoint).close()
-        raise needs_local("delete")
+        from digpy.cli.client.remote_projects import delete_on_server
+
+        return delete_on_server(endpoint, project, force)
+    if project is not None:
+        raise click.UsageError(f"PROJECT ({project}) names a project on a server: add -e URL; "
+                               "`digpy delete --project DIR` deletes a folder's local state")
     state = local_state_path(project_dir.resolve())
     logs = state.parent / "logs"
     if not state.exists() and not logs.exists():
@@ -160,19 +189,6 @@ def delete(force: bool, project_dir: Path, endpoint: str | None) -> int:
     state.with_name(state.name + ".lock").unlink(missing_ok=True)
     click.echo(f"Deleted the local state of {project_dir} ({state}, {logs}/)")
     return 0
-
-
-def needs_local(command: str) -> Exception:
-    from digpy.errors import ConfigError
-
-    return ConfigError(f"digpy {command} -e URL is not available yet; drop -e to act on "
-                       "the local state")
-
-
-reschedule = needs_server("reschedule")
-enable = needs_server("enable")
-disable = needs_server("disable")
-download = needs_server("download")
 
 
 def _who() -> str:

@@ -1,8 +1,8 @@
 """Where client commands read state from: the ``Backend`` protocol and how to pick one.
 
-``LocalBackend`` (local.py) reads a project's ``.digpy/state.db``. A digpy server is reached
-with ``-e URL``; until its REST client exists, ``http.py`` only checks that the server is
-reachable and says so — an ``HttpBackend`` implementing this protocol is the missing piece.
+``LocalBackend`` (local.py) reads a project's ``.digpy/state.db``; ``HttpBackend``
+(remote.py) asks a digpy server (``-e URL``, ``DIGPY_ENDPOINT`` or the client config file,
+config.py). Both return the same views, so output does not depend on where state lives.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 import click
 
@@ -23,6 +23,9 @@ from digpy.cli.client.views import (
     WorkflowView,
 )
 
+if TYPE_CHECKING:
+    from digpy.cli.client.remote import HttpBackend
+
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -33,12 +36,16 @@ class Backend(Protocol):
 
     description: str  # where the state lives, for messages
 
-    def workflows(self) -> list[WorkflowView]: ...
+    def workflows(self, project: str | None = None) -> list[WorkflowView]:
+        """``project``: a server's project name (None: every project; the local state has
+        one project, so it must be None there)."""
+        ...
 
-    def schedules(self, now: datetime) -> list[ScheduleView]: ...
+    def schedules(self, now: datetime, project: str | None = None) -> list[ScheduleView]: ...
 
-    def sessions(self, workflow: str | None, *, limit: int) -> list[SessionView]:
-        """Sessions newest session time first, each with its last attempt."""
+    def sessions(self, workflow: str | None, *, limit: int,
+                 project: str | None = None) -> list[SessionView]:
+        """Sessions newest first, each with its last attempt."""
         ...
 
     def session(self, session_id: int) -> SessionView: ...
@@ -66,10 +73,20 @@ class Backend(Protocol):
     def close(self) -> None: ...
 
 
+def endpoint_option(func: F) -> F:
+    """``-e/--endpoint URL``, defaulting to ``DIGPY_ENDPOINT`` or the client config file
+    unless ``--project DIR`` is given (config.py)."""
+    from digpy.cli.client.config import resolve_endpoint
+
+    return click.option("-e", "--endpoint", default=None, metavar="URL",
+                        callback=resolve_endpoint,
+                        help="A digpy server to ask instead of the local state "
+                        "(default: $DIGPY_ENDPOINT, else the client config).")(func)
+
+
 def client_options(func: F) -> F:
     """``--project DIR`` and ``-e/--endpoint URL``, shared by every client command."""
-    func = click.option("-e", "--endpoint", default=None, metavar="URL",
-                        help="A digpy server to ask instead of the local state.")(func)
+    func = endpoint_option(func)
     return click.option("--project", "project_dir", default=Path("."),
                         type=click.Path(path_type=Path, file_okay=False, exists=True),
                         help="Project folder whose .digpy/ state to read (default: .).")(func)
@@ -79,7 +96,7 @@ def open_backend(project_dir: Path, endpoint: str | None) -> Backend:
     """The local state of ``project_dir``, or the server at ``endpoint``.
 
     :raises DigpyError: the server cannot be reached (exit 1).
-    :raises ConfigError: the server answered but this client cannot talk to it yet."""
+    :raises ConfigError: not an http(s) URL, or the token is refused (exit 2)."""
     if endpoint:
         from digpy.cli.client.http import connect
 
@@ -89,21 +106,31 @@ def open_backend(project_dir: Path, endpoint: str | None) -> Backend:
     return LocalBackend(project_dir)
 
 
-def needs_server(command: str) -> click.Command:
-    """A command that only makes sense against a digpy server: a clear exit 2 until then."""
+def open_server(endpoint: str | None, command: str) -> HttpBackend:
+    """The server a server-only command talks to.
 
-    @click.command(name=command, context_settings={"ignore_unknown_options": True},
-                   help="Needs a digpy server (-e URL): not available on the local state.",
-                   epilog="\b\nExit codes: 2 (needs a digpy server).")
-    @click.argument("args", nargs=-1, type=click.UNPROCESSED)
-    def stub(args: tuple[str, ...]) -> int:
-        from digpy.errors import ConfigError
+    :raises ConfigError: no endpoint was given or configured (exit 2)."""
+    from digpy.errors import ConfigError
 
-        raise ConfigError(f"digpy {command} needs a digpy server (-e URL); the local state "
-                          "of `digpy run` has no schedules to change")
+    if not endpoint:
+        raise ConfigError(f"digpy {command} needs a digpy server (-e URL, DIGPY_ENDPOINT or "
+                          "endpoint in the client config); the local state of `digpy run` "
+                          "has no schedules or pushed projects")
+    from digpy.cli.client.http import connect
 
-    return stub
+    return connect(endpoint)
 
+
+def split_target(args: tuple[str, ...], *, server: bool, usage: str
+                 ) -> tuple[str | None, str | None]:
+    """``[PROJECT] [WORKFLOW]`` positionals: ``PROJECT WORKFLOW`` on a server, ``WORKFLOW``
+    on the local state (which holds one project)."""
+    if len(args) > (2 if server else 1):
+        hint = "" if server else " (PROJECT WORKFLOW is for a server: add -e URL)"
+        raise click.UsageError(f"too many arguments; usage: {usage}{hint}")
+    if server:
+        return (args[0] if args else None), (args[1] if len(args) > 1 else None)
+    return None, (args[0] if args else None)
 
 
 @contextmanager

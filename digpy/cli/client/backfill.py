@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from digpy.cli.client.backend import client_options, open_backend
+from digpy.cli.client.backend import client_options, open_server
 from digpy.cli.client.output import fmt_duration, fmt_time
 
 if TYPE_CHECKING:
@@ -31,12 +31,20 @@ Examples:
   digpy backfill etl --from 2016-01-01 --count 3        three daily sessions
   digpy backfill etl --from 2016-01-01 --to 2016-02-01 --name january
   digpy backfill etl --from 2016-01-01 --dry-run        print the session times only
+  digpy backfill myproject etl --from 2016-01-01 --count 3 -e http://127.0.0.1:65432
+  digpy backfill 4 --from 2016-01-01 --count 3 -e URL   schedule 4 (`digpy schedules -e URL`)
+
+\b
+On a server the attempts are created at once and the server runs them one after another;
+the command returns when they are created (`digpy sessions PROJECT WORKFLOW -e URL` shows
+how far it got).
 
 \b
 Times: yyyy-MM-dd or "yyyy-MM-dd HH:mm:ss" in the workflow's time zone.
 \b
-Exit codes: 0 every slot succeeded (or --dry-run), 1 a slot failed (the rest were not
-started), 2 usage error, bad time, no schedule:, no slot, or --name already used."""
+Exit codes: 0 every slot succeeded (or --dry-run; on a server: created), 1 a slot failed
+(the rest were not started) or the server is unreachable, 2 usage error, bad time, no
+schedule:, no slot, or --name already used."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,7 +56,8 @@ class Plan:
 
 
 @click.command(epilog=EPILOG)
-@click.argument("workflow_name", metavar="WORKFLOW")
+@click.argument("target", nargs=-1, required=True,
+                metavar="WORKFLOW | PROJECT WORKFLOW | SCHEDULE_ID")
 @click.option("-f", "--from", "from_text", required=True, metavar="TIME",
               help="The first session time (the first slot at or after it).")
 @click.option("--to", "to_text", default=None, metavar="TIME",
@@ -61,19 +70,24 @@ class Plan:
 @click.option("--now", "now_text", default=None, hidden=True,
               help="Pretend it is this ISO 8601 instant.")
 @client_options
-def backfill(workflow_name: str, from_text: str, to_text: str | None, count: int | None,
+def backfill(target: tuple[str, ...], from_text: str, to_text: str | None, count: int | None,
              name: str | None, dry_run: bool, now_text: str | None, project_dir: Path,
              endpoint: str | None) -> int:
     """Run a schedule's past slots one after another, one attempt each."""
-    from digpy.cli.client.actions import needs_local
     from digpy.cli.sessionopt import parse_now
 
-    if endpoint:
-        open_backend(project_dir, endpoint).close()
-        raise needs_local("backfill")
     if to_text is not None and count is not None:
         raise click.UsageError("give --to or --count, not both")
-    plan = _plan(project_dir, workflow_name, from_text, to_text, count,
+    if endpoint:
+        from digpy.cli.client.remote_schedules import backfill_on_server
+
+        return backfill_on_server(open_server(endpoint, "backfill"), target,
+                                  from_text=from_text, to_text=to_text, count=count,
+                                  name=name or uuid.uuid4().hex, dry_run=dry_run)
+    if len(target) != 1:
+        raise click.UsageError("name one workflow (PROJECT WORKFLOW and SCHEDULE_ID are for "
+                               "a server: add -e URL)")
+    plan = _plan(project_dir, target[0], from_text, to_text, count,
                  name or uuid.uuid4().hex, parse_now(now_text))
     if dry_run:
         _header(plan)

@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 
 import click
 
-from digpy.cli.client.backend import client_options, using_backend
+from digpy.cli.client.backend import client_options, split_target, using_backend
 from digpy.cli.client.output import (
     Column,
     emit_detail,
@@ -40,13 +40,19 @@ def _limit_option(func: F) -> F:
                         show_default=True, help="Show at most this many.")(func)
 
 
-@click.command(epilog=_examples("digpy workflows", "digpy workflows --json --project etl"))
+@click.command(epilog=_examples("digpy workflows", "digpy workflows --json --project etl",
+                                "digpy workflows etl -e http://127.0.0.1:65432"))
+@click.argument("project", required=False)
 @client_options
 @output_options
-def workflows(project_dir: Path, endpoint: str | None, fmt: str | None) -> int:
-    """List the project's workflows with their time zone and schedule."""
+def workflows(project: str | None, project_dir: Path, endpoint: str | None,
+              fmt: str | None) -> int:
+    """List the project's workflows with their time zone and schedule (on a server: every
+    project's, or PROJECT's)."""
+    split_target((project,) if project else (), server=bool(endpoint),
+                 usage="digpy workflows [PROJECT] -e URL")
     with using_backend(project_dir, endpoint) as backend:
-        items = backend.workflows()
+        items = backend.workflows(project)
     emit_listing(items, [Column("Workflow", lambda w: w.name),
                          Column("Timezone", lambda w: w.timezone),
                          Column("Tasks", lambda w: w.tasks),
@@ -56,23 +62,32 @@ def workflows(project_dir: Path, endpoint: str | None, fmt: str | None) -> int:
     return 0
 
 
-@click.command(epilog=_examples("digpy schedules", "digpy schedules --json"))
+@click.command(epilog=_examples("digpy schedules", "digpy schedules --json",
+                                "digpy schedules etl -e http://127.0.0.1:65432"))
+@click.argument("project", required=False)
 @client_options
 @output_options
 @click.option("--now", "now_text", default=None, hidden=True, help="Pretend it is this instant.")
-def schedules(project_dir: Path, endpoint: str | None, fmt: str | None,
+def schedules(project: str | None, project_dir: Path, endpoint: str | None, fmt: str | None,
               now_text: str | None) -> int:
-    """List schedules with their next session time and next run time."""
+    """List schedules with their next session time and next run time (on a server: with
+    their ids, for backfill, reschedule, enable and disable)."""
     from digpy.cli.sessionopt import parse_now
 
+    split_target((project,) if project else (), server=bool(endpoint),
+                 usage="digpy schedules [PROJECT] -e URL")
     now = parse_now(now_text) or _now()
     with using_backend(project_dir, endpoint) as backend:
-        items = backend.schedules(now)
-    emit_listing(items, [Column("Workflow", lambda s: s.workflow),
+        items = backend.schedules(now, project)
+    emit_listing(items, [*([Column("Id", lambda s: s.id), Column("Project", lambda s: s.project)]
+                           if endpoint else []),
+                         Column("Workflow", lambda s: s.workflow),
                          Column("Schedule", lambda s: s.schedule),
                          Column("Next session time", lambda s: s.next_session_time or "ended"),
                          Column("Next run time", lambda s: s.next_run_time),
-                         Column("In", lambda s: _until(now, s.next_run_time))],
+                         Column("In", lambda s: _until(now, s.next_run_time)),
+                         *([Column("Disabled", lambda s: "disabled" if s.disabled else "")]
+                           if endpoint else [])],
                  fmt, empty="no schedules (no workflow has a schedule:)")
     return 0
 
@@ -92,8 +107,9 @@ SESSION_COLUMNS = [
 @click.command(epilog=_examples(
     "digpy sessions                       each session's last attempt, newest first",
     "digpy sessions etl --status error",
-    "digpy sessions --since 2016-01-01 --jsonl"))
-@click.argument("workflow", required=False)
+    "digpy sessions --since 2016-01-01 --jsonl",
+    "digpy sessions myproject etl -e http://127.0.0.1:65432"))
+@click.argument("target", nargs=-1, metavar="[PROJECT] [WORKFLOW]")
 @click.option("--status", type=click.Choice(STATUSES), default=None,
               help="Only sessions whose last attempt has this status.")
 @click.option("--since", default=None, metavar="TIME",
@@ -101,12 +117,16 @@ SESSION_COLUMNS = [
 @_limit_option
 @client_options
 @output_options
-def sessions(workflow: str | None, status: str | None, since: str | None, limit: int,
+def sessions(target: tuple[str, ...], status: str | None, since: str | None, limit: int,
              project_dir: Path, endpoint: str | None, fmt: str | None) -> int:
-    """List sessions with their last attempt, newest session time first."""
+    """List sessions with their last attempt, newest first. WORKFLOW on the local state;
+    [PROJECT [WORKFLOW]] on a server."""
+    project, workflow = split_target(target, server=bool(endpoint),
+                                      usage="digpy sessions [PROJECT [WORKFLOW]] -e URL")
     _check_time(since, "--since")
     with using_backend(project_dir, endpoint) as backend:
-        items = backend.sessions(workflow, limit=EVERY if status or since else limit)
+        items = backend.sessions(workflow, limit=EVERY if status or since else limit,
+                                 project=project)
     items = [s for s in items if (status is None or s.status == status)
              and (since is None or s.session_time >= _since(since, s))][:limit]
     emit_listing(items, SESSION_COLUMNS, fmt, empty="no sessions")

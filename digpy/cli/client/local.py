@@ -28,6 +28,9 @@ EVERY = 1 << 62  # "no limit" for store listings
 
 
 class LocalBackend:
+    """``project`` arguments are a server's project names: the local state holds one
+    project, so the commands never pass one here (backend.split_target)."""
+
     def __init__(self, project_dir: Path) -> None:
         from digpy.store.sql.local import local_state_path
 
@@ -55,26 +58,26 @@ class LocalBackend:
 
     # -- definitions ------------------------------------------------------------------------
 
-    def workflows(self) -> list[WorkflowView]:
-        project = _load(self.root)
+    def workflows(self, project: str | None = None) -> list[WorkflowView]:
+        loaded = _load(self.root)
         revision = self._latest_revision()
-        return [WorkflowView(name=w.name, project=project.name, timezone=w.timezone,
+        return [WorkflowView(name=w.name, project=loaded.name, timezone=w.timezone,
                              schedule=schedule_text(w.schedule), source=w.source,
                              tasks=len(w.tasks), revision=revision)
-                for w in project.workflows.values()]
+                for w in loaded.workflows.values()]
 
-    def schedules(self, now: datetime) -> list[ScheduleView]:
+    def schedules(self, now: datetime, project: str | None = None) -> list[ScheduleView]:
         from digpy.scheduler.triggers import ScheduleTimes, is_never
 
-        project = _load(self.root)
+        loaded = _load(self.root)
         views = []
-        for w in project.workflows.values():
+        for w in loaded.workflows.values():
             if w.schedule is None:
                 continue
             slot = ScheduleTimes(w.schedule, w.timezone).first_slot(now)
             ended = is_never(slot)
             views.append(ScheduleView(
-                id=None, project=project.name, workflow=w.name,
+                id=None, project=loaded.name, workflow=w.name,
                 schedule=schedule_text(w.schedule) or "", timezone=w.timezone,
                 next_session_time=None if ended else slot.session_time,
                 next_run_time=None if ended else slot.run_time))
@@ -90,14 +93,15 @@ class LocalBackend:
 
     # -- sessions and attempts --------------------------------------------------------------
 
-    def sessions(self, workflow: str | None, *, limit: int) -> list[SessionView]:
+    def sessions(self, workflow: str | None, *, limit: int,
+                 project: str | None = None) -> list[SessionView]:
         if not self._has_state:
             return []
         with self._open().read() as tx:
-            project = tx.projects.find_project(PROJECT_NAME)
-            if project is None:
+            stored = tx.projects.find_project(PROJECT_NAME)
+            if stored is None:
                 return []
-            rows = tx.sessions.list_sessions(project.id, workflow, limit=limit)
+            rows = tx.sessions.list_sessions(stored.id, workflow, limit=limit)
             return [self._session(tx, s) for s in rows]
 
     def session(self, session_id: int) -> SessionView:

@@ -60,10 +60,15 @@ def test_an_endpoint_with_no_server_is_one_line_and_exit_1(project: Path, cli: C
 
 
 @pytest.mark.parametrize("command", ["reschedule", "enable", "disable", "download"])
-def test_schedule_commands_need_a_server(project: Path, cli: Cli, command: str) -> None:
-    refused = cli(command, "7")
-    assert refused.code == 2
-    assert f"digpy {command} needs a digpy server (-e URL)" in refused.err
+def test_server_only_commands_without_a_server_say_so_and_exit_2(
+        command: str, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("DIGPY_ENDPOINT", raising=False)
+
+    assert main([command, "7"]) == 2
+
+    err = capsys.readouterr().err
+    assert f"digpy {command} needs a digpy server (-e URL" in err and err.count("\n") == 1
 
 
 def test_start_runs_a_new_session_and_refuses_an_existing_one_with_a_retry_hint(
