@@ -36,6 +36,12 @@ class Settings:
     log_format: str = "text"  # text | json
     retention_days: int = 30  # digpy gc: finished attempts older than this are deleted
     scheduler_interval: float = 1.0  # seconds between schedule ticks (Digdag: 1 s)
+    lease_seconds: float = 60.0  # a daemon's hold on an attempt lasts this long unrenewed
+    heartbeat_seconds: float = 0.0  # 0: lease_seconds / 3
+
+    @property
+    def heartbeat_interval(self) -> float:
+        return self.heartbeat_seconds or self.lease_seconds / 3
 
     @property
     def data_path(self) -> Path:
@@ -95,4 +101,7 @@ def _checked(settings: Settings) -> Settings:
         raise ConfigError(f"log_format must be text or json, not {settings.log_format!r}")
     if not 0 < settings.port < 65536:
         raise ConfigError(f"port {settings.port} is out of range")
+    if settings.lease_seconds <= 0 or not 0 < settings.heartbeat_interval < settings.lease_seconds:
+        raise ConfigError(f"lease_seconds must be > 0 and heartbeat_seconds between 0 and it "
+                          f"(got {settings.lease_seconds:g} and {settings.heartbeat_seconds:g})")
     return settings

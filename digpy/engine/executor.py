@@ -23,7 +23,7 @@ from digpy.engine.params import AttemptScope, TaskParams, subtree_outputs, task_
 from digpy.engine.unit import EdgeHook, Unit
 from digpy.model.records import Attempt, Task
 from digpy.model.states import DONE, WAITING, AttemptStatus, TaskFlags, TaskState
-from digpy.store.base import Store
+from digpy.store.base import Store, Tx
 
 S = TaskState
 MAX_ROUNDS = 10_000  # a safety net: every round moves at least one task forward
@@ -51,8 +51,12 @@ class AttemptExecutor:
         listeners: Listener | None = None,
         on_edge: EdgeHook | None = None,
         compile_subtasks: Callable[..., Sequence[WorkflowTask]] = _compile_subtasks,
+        fence: Callable[[Tx], None] | None = None,
     ) -> None:
         self.store = store
+        # Called first in every write transaction; raising rolls it back (a daemon's lease
+        # check, so a stale owner's late writes never land).
+        self.fence = fence
         self.attempt = attempt
         self.scope = scope
         self.listeners = listeners or Listener()
@@ -201,6 +205,8 @@ class AttemptExecutor:
     def _unit(self) -> Iterator[Unit]:
         try:
             with self.store.write() as tx:
+                if self.fence is not None:
+                    self.fence(tx)
                 unit = Unit(tx, on_edge=self.on_edge)
                 yield unit
         except BaseException:
@@ -262,6 +268,8 @@ class AttemptExecutor:
             return
         status, error = self._final_status(root)
         with self.store.write() as tx:
+            if self.fence is not None:
+                self.fence(tx)
             tx.attempts.finish_attempt(self.attempt.id, status, now=now, error=error)
             self.attempt = tx.attempts.get_attempt(self.attempt.id)
         self.listeners.on_attempt_finished(self.attempt)

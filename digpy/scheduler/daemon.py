@@ -8,7 +8,9 @@ restarts agree), and a due-schedule query per second is all Digdag does too; an 
 job store would be a second copy of that state.
 
 SQLite means one daemon: a lock file next to the database refuses a second one (and a
-``digpy run`` on the same file). PostgreSQL allows several (``FOR UPDATE SKIP LOCKED``).
+``digpy run`` on the same file). PostgreSQL allows several (``FOR UPDATE SKIP LOCKED``):
+each drives the attempts it holds a lease on (scheduler.leasing), renewed every heartbeat
+from this same loop, so a wedged loop stops renewing and its attempts move elsewhere.
 ``request_stop()`` (SIGTERM) drains: running tasks finish, nothing new starts.
 """
 
@@ -21,7 +23,7 @@ from pathlib import Path
 
 from digpy.clock import Clock
 from digpy.scheduler.service import ScheduleService
-from digpy.scheduler.workers import AttemptWorkers
+from digpy.scheduler.workers import AttemptWorkers, LeaseTimes
 from digpy.settings import Settings
 from digpy.store.base import StoreLocked
 from digpy.store.sql.engine import SqlStore, open_store
@@ -70,11 +72,14 @@ class Daemon:
         self.store = store
         self.clock = clock
         self.schedules = ScheduleService(store)
-        self.workers = AttemptWorkers(store, clock, data_dir=settings.data_path,
-                                      max_task_threads=settings.max_task_threads)
+        self.workers = AttemptWorkers(
+            store, clock, data_dir=settings.data_path, max_task_threads=settings.max_task_threads,
+            leases=LeaseTimes(lease_seconds=settings.lease_seconds,
+                              heartbeat_seconds=settings.heartbeat_interval))
         self._on_tick = list(on_tick)
         self._stop = threading.Event()
         self._next_tick = clock.monotonic()
+        self._registered = False  # as a lease holder: on the first step
 
     def request_stop(self) -> None:
         self._stop.set()
@@ -88,12 +93,17 @@ class Daemon:
                 self.step()
             log.info("stopping: waiting for %d running task(s)", len(self.workers.pool.running))
             self.workers.drain()
+            if self._registered:
+                self.workers.release()
         finally:
             self.workers.close()
         log.info("stopped")
 
     def step(self) -> None:
         """One loop round: a schedule tick when due, then the workers."""
+        if not self._registered and not self.settings.disable_executor:
+            self.workers.register(exclusive=sqlite_path(self.settings.database_url) is not None)
+            self._registered = True
         if self.clock.monotonic() >= self._next_tick:
             self._next_tick = self.clock.monotonic() + self.settings.scheduler_interval
             for hook in self._on_tick:
@@ -102,6 +112,8 @@ class Daemon:
                 self.schedules.tick(self.clock.now())
             if not self.settings.disable_executor:
                 self.workers.adopt_new()
+        if not self.settings.disable_executor:
+            self.workers.heartbeat_if_due()
         if not self.settings.disable_executor and self.workers.busy:
             self.workers.step()
         else:

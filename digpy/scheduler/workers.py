@@ -3,29 +3,41 @@ and one ``WorkerPool`` (agent.pool), adopting attempts as the scheduler or clien
 them. Each attempt runs in its project's directory: the directory it was registered from,
 or its pushed revision's archive extracted under ``<data_dir>/revisions/<id>``.
 
-Single daemon (SQLite): tasks a crashed daemon left RUNNING run again when the attempt is
-adopted after a restart (at-least-once), and ``retry_at`` waits continue from the store.
+A daemon drives only the attempts it holds a lease on (scheduler.leasing): it claims free
+or expired ones while it has idle worker threads, so several daemons on PostgreSQL share
+the work, renews its leases every heartbeat, and drops an attempt whose lease it lost.
+Tasks a crashed daemon left RUNNING run again when the attempt is taken over
+(at-least-once), and ``retry_at`` waits continue from the store.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 
-from digpy.agent.pool import Driver, WorkerPool
+from digpy.agent.pool import Driven, Driver, WorkerPool
 from digpy.agent.runner import Job, TaskRunner
 from digpy.agent.workspace import FileLogs, no_secrets, registry_resolver
 from digpy.clock import Clock
 from digpy.engine.attempts import attempt_scope
 from digpy.engine.executor import AttemptExecutor
 from digpy.engine.outcomes import Outcome
+from digpy.model.leases import Lease
 from digpy.model.records import Attempt, Task
 from digpy.scheduler.archive import extract_archive
+from digpy.scheduler.leasing import LeasedExecutor, new_daemon_id
 from digpy.store.base import Store
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LeaseTimes:
+    lease_seconds: float = 60.0
+    heartbeat_seconds: float = 20.0
 
 
 @dataclass(slots=True, kw_only=True)
@@ -44,10 +56,14 @@ class AttemptWorkers:
     """Adopts running attempts and steps them. Every call comes from the daemon's thread."""
 
     def __init__(self, store: Store, clock: Clock, *, data_dir: Path,
-                 max_task_threads: int = 0) -> None:
+                 max_task_threads: int = 0, leases: LeaseTimes = LeaseTimes(),
+                 daemon_id: str | None = None) -> None:
         self.store = store
         self.clock = clock
         self.data_dir = data_dir
+        self.leases = leases
+        self.daemon_id = daemon_id or new_daemon_id()
+        self._next_heartbeat = clock.monotonic() + leases.heartbeat_seconds
         self.runner = RoutingRunner(
             project_path=data_dir, project_name="", resolve_operator=registry_resolver(),
             secrets=no_secrets, logs=FileLogs(data_dir / "logs"), clock=clock,
@@ -60,23 +76,59 @@ class AttemptWorkers:
     def busy(self) -> bool:
         return bool(self.pool.running) or any(not d.executor.done for d in self.driver.attempts)
 
+    def register(self, *, exclusive: bool) -> None:
+        """Record this daemon; ``exclusive`` (SQLite: the lock file proves no other daemon is
+        alive) frees every lease at once instead of waiting for dead holders' to expire."""
+        with self.store.write() as tx:
+            if exclusive:
+                freed = tx.leases.break_all_leases()
+                if freed:
+                    log.info("freed %d lease(s) of a previous daemon on this database", freed)
+            tx.leases.register_daemon(self.daemon_id, host=self.daemon_id.split(":")[0],
+                                      pid=os.getpid())
+        log.info("daemon %s: lease %gs, heartbeat %gs", self.daemon_id,
+                 self.leases.lease_seconds, self.leases.heartbeat_seconds)
+
     def adopt_new(self) -> int:
-        """Start driving running attempts this daemon does not drive yet; how many."""
-        with self.store.read() as tx:
-            running = tx.attempts.list_running_attempts()
-        driven = {d.executor.attempt.id for d in self.driver.attempts}
-        added = 0
-        for attempt in running:
-            if attempt.id not in driven:
-                executor = self._executor(attempt)
-                executor.recover_running(self.clock.now())
-                self.driver.add(executor)
-                added += 1
-        return added
+        """Claim running attempts whose lease is free or expired while worker threads are
+        idle (each attempt wants at least one), and start driving them; how many."""
+        wanted = self.pool.free - sum(len(d.executor.graph.ready) for d in self._live())
+        if wanted <= 0:
+            return 0
+        with self.store.write() as tx:
+            leases = tx.leases.claim_attempts(self.daemon_id, limit=wanted,
+                                              lease_seconds=self.leases.lease_seconds)
+        for lease in leases:
+            self._drive(lease)
+        return len(leases)
+
+    def heartbeat_if_due(self) -> None:
+        """Renew this daemon's leases every ``heartbeat_seconds``; drop attempts whose
+        lease another daemon took (this one was stopped or cut off past its lease)."""
+        if self.clock.monotonic() < self._next_heartbeat:
+            return
+        self._next_heartbeat = self.clock.monotonic() + self.leases.heartbeat_seconds
+        with self.store.write() as tx:
+            held = {lease.attempt_id for lease in tx.leases.heartbeat(
+                self.daemon_id, lease_seconds=self.leases.lease_seconds)}
+        for driven in self._live():
+            executor = driven.executor
+            if isinstance(executor, LeasedExecutor) and executor.attempt.id not in held:
+                executor.lose(None, "heartbeat")
+
+    def release(self) -> None:
+        """A clean stop: free the leases so another daemon continues at once."""
+        with self.store.write() as tx:
+            freed = tx.leases.release_leases(self.daemon_id)
+        if freed:
+            log.info("released %d lease(s)", freed)
 
     def step(self) -> None:
         """One driver round; finished attempts are dropped so the list does not grow."""
-        self.driver.attempts[:] = [d for d in self.driver.attempts if not d.executor.done]
+        for driven in self.driver.attempts:
+            if isinstance(driven.executor, LeasedExecutor) and driven.executor.lost:
+                self.pool.cancel_all("lease lost", driven.executor)  # the new owner re-runs it
+        self.driver.attempts[:] = self._live()
         if self.driver.done:
             return
         try:
@@ -89,20 +141,40 @@ class AttemptWorkers:
         """Let running operators finish and record them; start nothing new (SIGTERM)."""
         self.pool.size = 0  # no free threads: the driver dispatches nothing more
         while self.pool.running:
+            self.heartbeat_if_due()  # a long drain must not lose the leases it finishes under
             self.step()
 
     def close(self) -> None:
         self.pool.shutdown()
 
-    def _executor_for(self, attempt_id: int) -> AttemptExecutor:
-        with self.store.read() as tx:
-            attempt = tx.attempts.get_attempt(attempt_id)
-        return self._executor(attempt)
+    def _live(self) -> list[Driven]:
+        return [d for d in self.driver.attempts if not d.executor.done]
 
-    def _executor(self, attempt: Attempt) -> AttemptExecutor:
+    def _drive(self, lease: Lease) -> None:
+        if lease.taken_from is not None:
+            log.info("attempt %d: taking over from %s (lease expired)", lease.attempt_id,
+                     lease.taken_from)
+        with self.store.read() as tx:
+            attempt = tx.attempts.get_attempt(lease.attempt_id)
+        executor = self._executor(attempt, lease)
+        executor.recover_running(self.clock.now())
+        self.driver.add(executor)
+
+    def _executor_for(self, attempt_id: int) -> AttemptExecutor:
+        """An attempt started while running another one (``require>``): drive it only if
+        its lease can be had."""
+        with self.store.write() as tx:
+            leases = tx.leases.claim_attempts(self.daemon_id, limit=1, attempt_id=attempt_id,
+                                              lease_seconds=self.leases.lease_seconds)
+            attempt = tx.attempts.get_attempt(attempt_id)
+        if not leases:
+            raise RuntimeError(f"attempt {attempt_id} is driven by another daemon")
+        return self._executor(attempt, leases[0])
+
+    def _executor(self, attempt: Attempt, lease: Lease) -> LeasedExecutor:
         scope = attempt_scope(self.store, attempt, project_path=self._project_dir(attempt),
                               defaults={})
-        return AttemptExecutor(self.store, attempt, scope)
+        return LeasedExecutor(self.store, attempt, scope, lease=lease)
 
     def _project_dir(self, attempt: Attempt) -> Path:
         with self.store.read() as tx:
