@@ -2,6 +2,10 @@
 
 Text is masked a whole line at a time. A partial line waits in a buffer until its newline
 (or ``close``), so a secret can never slip through by being split across two writes.
+
+The file is created on the first line, so a task that prints nothing (``sh>: true``, most
+control-flow tasks) costs no file system write at all; readers treat a missing log file
+as an empty log.
 """
 
 from __future__ import annotations
@@ -28,12 +32,12 @@ class TaskLogWriter:
         self._echo = echo
         self._lock = threading.Lock()
         self._partial = ""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._file: TextIO | None = self.path.open("a", encoding="utf-8", newline="")
+        self._file: TextIO | None = None  # opened on the first line
+        self._closed = False
 
     def write(self, text: str) -> None:
         with self._lock:
-            if self._file is None:
+            if self._closed:
                 raise ValueError(f"write to a closed task log ({self.path})")
             text = self._partial + text
             complete, newline, self._partial = text.rpartition("\n")
@@ -45,21 +49,31 @@ class TaskLogWriter:
 
     def close(self) -> None:
         with self._lock:
-            if self._file is None:
+            if self._closed:
                 return
+            self._closed = True
             if self._partial:
                 self._emit(self._partial + "\n")
                 self._partial = ""
-            self._file.close()
-            self._file = None
+            if self._file is not None:
+                self._file.close()
+                self._file = None
 
     def _emit(self, text: str) -> None:
-        assert self._file is not None
         masked = self._masker.mask(text)
-        self._file.write(masked)
-        self._file.flush()
+        file = self._file if self._file is not None else self._open()
+        file.write(masked)
+        file.flush()
         if self._echo is not None:
             self._echo(masked)
+
+    def _open(self) -> TextIO:
+        try:
+            self._file = self.path.open("a", encoding="utf-8", newline="")
+        except FileNotFoundError:  # the attempt's first log
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._file = self.path.open("a", encoding="utf-8", newline="")
+        return self._file
 
     def __enter__(self) -> TaskLogWriter:
         return self

@@ -49,11 +49,17 @@ def test_a_secret_registered_while_the_task_runs_is_masked_from_then_on(tmp_path
     assert path.read_text() == "before\nvalue ***\n"
 
 
+def test_a_log_nothing_was_written_to_leaves_no_file(tmp_path: Path) -> None:
+    path = tmp_path / "logs" / "task.log"
+    TaskLogWriter(path, Masker()).close()
+    assert not path.parent.exists()
+
+
 def test_an_unfinished_line_is_written_on_close(tmp_path: Path) -> None:
     path = tmp_path / "task.log"
     log = TaskLogWriter(path, Masker())
     log.write("no newline")
-    assert path.read_text() == ""
+    assert not path.exists()  # nothing is written before the newline (the file comes with it)
     log.close()
     log.close()  # closing twice is harmless
     assert path.read_text() == "no newline\n"
