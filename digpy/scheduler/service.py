@@ -24,6 +24,7 @@ from digpy.errors import ConfigError, Conflict
 from digpy.model.records import WorkflowDefinition
 from digpy.model.schedules import StoredSchedule
 from digpy.model.states import Trigger
+from digpy.scheduler.backfills import advance_backfills
 from digpy.scheduler.triggers import ScheduleTimes, Slot
 from digpy.store.base import Store, Tx
 
@@ -63,7 +64,8 @@ class ScheduleService:
         self._workflows: dict[int, Workflow] = {}  # definition id -> compiled (immutable)
 
     def tick(self, now: datetime) -> list[Fired]:
-        """Process every slot due at ``now``; returns them in the order processed."""
+        """Process every slot due at ``now``, then start the backfill slots whose previous
+        slot is done (scheduler.backfills); returns the due slots in the order processed."""
         fired: list[Fired] = []
         for _ in range(MAX_SLOTS_PER_TICK):
             outcome = self._process_one(now)
@@ -72,7 +74,14 @@ class ScheduleService:
             fired.append(outcome)
             log.info("schedule %s %s@%s: %s", outcome.schedule_id, outcome.workflow_name,
                      outcome.session_time.isoformat(), outcome.action.value)
+        advance_backfills(self.store, now)
         return fired
+
+    def next_due(self) -> datetime | None:
+        """When the earliest enabled schedule is due next (None: none is): the daemon wakes
+        then instead of up to a tick interval later, which bounds schedule lateness."""
+        with self.store.read() as tx:
+            return tx.schedules.next_due_time()
 
     def set_enabled(self, schedule_id: int, enabled: bool, *, now: datetime) -> bool:
         """Enable or disable a schedule; enabling resumes from the stored next slot (so the

@@ -18,6 +18,7 @@ from datetime import datetime
 from typing import Any
 
 from digpy.errors import StoreError
+from digpy.model.backfills import BackfillSlot, NewBackfill, StoredBackfill
 from digpy.model.leases import DaemonRow, Lease
 from digpy.model.records import (
     Attempt,
@@ -287,6 +288,11 @@ class ScheduleRepo(ABC):
         ``expected_next``. False when someone else moved it (a lost race)."""
 
     @abstractmethod
+    def next_due_time(self) -> datetime | None:
+        """The earliest ``next_run_time`` of an enabled schedule (the ended ones' 9999
+        sentinel included), or None when there is none: the daemon sleeps until then."""
+
+    @abstractmethod
     def set_disabled(self, schedule_id: int, disabled_at: datetime | None, *,
                      now: datetime) -> bool:
         """Disable (a time) or enable (None). False when it already was in that state.
@@ -444,6 +450,43 @@ class BrowseRepo(ABC):
         the ascending ``bounds`` (seconds), the total count, and the sum of seconds."""
 
 
+class BackfillRepo(ABC):
+    """Sequential backfills (spec §5.5): each slot's attempt starts when the previous one is
+    done. Times are aware datetimes (UTC)."""
+
+    @abstractmethod
+    def insert_backfill(self, new: NewBackfill) -> StoredBackfill:
+        """Store a backfill and its slots (positions 0, 1, ... in ``new.session_times``
+        order), none started yet."""
+
+    @abstractmethod
+    def list_unfinished(self) -> list[int]:
+        """Ids of backfills with a slot left to start, oldest first."""
+
+    @abstractmethod
+    def lock_unfinished(self, backfill_id: int) -> StoredBackfill | None:
+        """The backfill locked for this transaction, or None when it is finished or (on
+        PostgreSQL) locked by another daemon (``FOR UPDATE SKIP LOCKED``)."""
+
+    @abstractmethod
+    def list_slots(self, backfill_id: int) -> list[BackfillSlot]:
+        """The backfill's slots by position."""
+
+    @abstractmethod
+    def set_slot_attempt(self, backfill_id: int, position: int, attempt_id: int) -> bool:
+        """Compare-and-set: record the slot's attempt only if it has none yet."""
+
+    @abstractmethod
+    def finish_backfill(self, backfill_id: int, *, now: datetime) -> bool:
+        """Mark it finished (every slot started); False when it already was."""
+
+    @abstractmethod
+    def latest_session_before(self, project_id: int, workflow_name: str,
+                              before: datetime) -> datetime | None:
+        """The newest session time of the workflow before ``before`` (the first backfilled
+        slot's ``last_executed_session_time``), or None."""
+
+
 class Tx(ABC):
     """One open transaction, with a repository per aggregate."""
 
@@ -457,6 +500,7 @@ class Tx(ABC):
     archives: ArchiveRepo
     retention: RetentionRepo
     leases: LeaseRepo
+    backfills: BackfillRepo
     # The REST API's (issue #6 §5): SQLAlchemy store only.
     secrets: SecretRepo
     browse: BrowseRepo

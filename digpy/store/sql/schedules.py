@@ -129,6 +129,16 @@ class SqlScheduleRepo(ScheduleRepo):
         )
         return result.rowcount == 1
 
+    def next_due_time(self) -> datetime | None:
+        query = (
+            sa.select(schedules.c.next_run_time)
+            .where(schedules.c.disabled_at.is_(None))
+            .order_by(schedules.c.next_run_time)
+            .limit(1)
+        )
+        value: datetime | None = self.conn.execute(query).scalar()
+        return value
+
     def set_disabled(self, schedule_id: int, disabled_at: datetime | None, *,
                      now: datetime) -> bool:
         self.get_schedule(schedule_id)  # NotFound first, so False only means "no change"

@@ -16,7 +16,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
 
-HEAD = "0004"
+HEAD = "0005"
 
 metadata = sa.MetaData(
     naming_convention={
@@ -231,4 +231,33 @@ secrets = sa.Table(
     sa.Column("value", sa.LargeBinary, nullable=False),  # AES-GCM record, never plaintext
     sa.Column("updated_at", Millis, nullable=False),
     sa.UniqueConstraint("project_id", "key"),
+)
+
+# -- issue 6 §2: sequential backfills (migration 0005) ------------------------------------------
+# No foreign key to schedules (a push that drops the workflow deletes its schedule) nor to
+# attempts (``digpy gc`` deletes old attempts); a missing attempt counts as done.
+
+backfills = sa.Table(
+    "backfills",
+    metadata,
+    sa.Column("id", Id, primary_key=True),
+    sa.Column("schedule_id", Id, nullable=False),
+    sa.Column("project_id", Id, sa.ForeignKey("projects.id"), nullable=False),
+    sa.Column("workflow_name", sa.String(255), nullable=False),
+    sa.Column(
+        "workflow_definition_id", Id, sa.ForeignKey("workflow_definitions.id"), nullable=False
+    ),
+    sa.Column("attempt_name", sa.String(255), nullable=False),
+    sa.Column("created_at", Millis, nullable=False),
+    sa.Column("finished_at", Millis, nullable=True),
+    sa.Index(None, "finished_at"),
+)
+
+backfill_slots = sa.Table(
+    "backfill_slots",
+    metadata,
+    sa.Column("backfill_id", Id, sa.ForeignKey("backfills.id"), primary_key=True),
+    sa.Column("position", sa.Integer, primary_key=True),
+    sa.Column("session_time", Millis, nullable=False),
+    sa.Column("attempt_id", Id, nullable=True),
 )

@@ -6,6 +6,7 @@ import sqlalchemy as sa
 
 from digpy.store.base import Tx
 from digpy.store.sql.attempts import SqlAttemptRepo
+from digpy.store.sql.backfills import SqlBackfillRepo
 from digpy.store.sql.browse import SqlBrowseRepo
 from digpy.store.sql.leases import SqlLeaseRepo
 from digpy.store.sql.projects import SqlProjectRepo
@@ -27,5 +28,6 @@ class SqlTx(Tx):
         self.archives = SqlArchiveRepo(conn)
         self.retention = SqlRetentionRepo(conn)
         self.leases = SqlLeaseRepo(conn)
+        self.backfills = SqlBackfillRepo(conn)
         self.secrets = SqlSecretRepo(conn)
         self.browse = SqlBrowseRepo(conn)

@@ -176,6 +176,30 @@ CREATE TABLE secrets (
   CONSTRAINT uq_secrets_project_id_key UNIQUE (project_id, "key"),
   CONSTRAINT fk_secrets_project_id_projects FOREIGN KEY(project_id) REFERENCES projects (id)
 );
+CREATE TABLE backfills (
+  id INTEGER NOT NULL,
+  schedule_id INTEGER NOT NULL,
+  project_id INTEGER NOT NULL,
+  workflow_name VARCHAR(255) NOT NULL,
+  workflow_definition_id INTEGER NOT NULL,
+  attempt_name VARCHAR(255) NOT NULL,
+  created_at BIGINT NOT NULL,
+  finished_at BIGINT,
+  CONSTRAINT pk_backfills PRIMARY KEY (id),
+  CONSTRAINT fk_backfills_project_id_projects FOREIGN KEY(project_id) REFERENCES projects (id),
+  CONSTRAINT fk_backfills_workflow_definition_id_workflow_definitions
+    FOREIGN KEY(workflow_definition_id) REFERENCES workflow_definitions (id)
+);
+CREATE INDEX ix_backfills_finished_at ON backfills (finished_at);
+CREATE TABLE backfill_slots (
+  backfill_id INTEGER NOT NULL,
+  position INTEGER NOT NULL,
+  session_time BIGINT NOT NULL,
+  attempt_id INTEGER,
+  CONSTRAINT pk_backfill_slots PRIMARY KEY (backfill_id, position),
+  CONSTRAINT fk_backfill_slots_backfill_id_backfills
+    FOREIGN KEY(backfill_id) REFERENCES backfills (id)
+);
 CREATE TABLE alembic_version (
   version_num VARCHAR(32) NOT NULL,
   CONSTRAINT alembic_version_pkc PRIMARY KEY (version_num)
