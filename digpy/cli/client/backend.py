@@ -50,8 +50,10 @@ class Backend(Protocol):
 
     def session(self, session_id: int) -> SessionView: ...
 
-    def attempts(self, session_id: int | None, *, limit: int) -> list[AttemptView]:
-        """Every attempt (retries included), newest first; of one session if given."""
+    def attempts(self, session_id: int | None, *, limit: int,
+                 workflow: tuple[str, str] | None = None) -> list[AttemptView]:
+        """Every attempt (retries included), newest first; of one session if given, or of
+        one ``(project, workflow)``."""
         ...
 
     def attempt(self, attempt_id: int) -> AttemptView: ...

@@ -113,7 +113,8 @@ class LocalBackend:
             except NotFound:
                 raise self._unknown("session", session_id) from None
 
-    def attempts(self, session_id: int | None, *, limit: int) -> list[AttemptView]:
+    def attempts(self, session_id: int | None, *, limit: int,
+                 workflow: tuple[str, str] | None = None) -> list[AttemptView]:
         if session_id is not None:
             self.session(session_id)  # an unknown session is an error, not an empty list
         if not self._has_state:
@@ -126,7 +127,8 @@ class LocalBackend:
                 sessions = tx.sessions.list_sessions(project.id, limit=EVERY) if project else []
                 session_ids = [s.id for s in sessions]
             # One query per session: fine for a local file, and no store change needed.
-            found = [a for sid in session_ids for a in tx.attempts.list_attempts(sid)]
+            found = [a for sid in session_ids for a in tx.attempts.list_attempts(sid)
+                     if workflow is None or a.workflow_name == workflow[1]]
         found.sort(key=lambda a: a.id, reverse=True)
         return [attempt_view(a) for a in found[:limit]]
 

@@ -115,12 +115,15 @@ class HttpBackend:
         return wire.session(self._one("session", session_id,
                                       path("api", "sessions", session_id)))
 
-    def attempts(self, session_id: int | None, *, limit: int) -> list[AttemptView]:
+    def attempts(self, session_id: int | None, *, limit: int,
+                 workflow: tuple[str, str] | None = None) -> list[AttemptView]:
         if session_id is not None:
             self.session(session_id)  # an unknown session is an error, not an empty list
             items = self.pages(f"api/sessions/{session_id}/attempts", "attempts", limit)
         else:
-            items = self.pages("api/attempts", "attempts", limit, include_retried=True)
+            project, name = workflow or (None, None)
+            items = self.pages("api/attempts", "attempts", limit, include_retried=True,
+                               project=project, workflow=name)
         return [wire.attempt(a) for a in items]
 
     def attempt(self, attempt_id: int) -> AttemptView:

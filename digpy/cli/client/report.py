@@ -68,7 +68,9 @@ def newest_rows(tasks: Sequence[TaskView]) -> list[TaskView]:
 
 def previous_success(backend: Backend, attempt: AttemptView) -> AttemptView | None:
     """The newest successful attempt of the same workflow created before this one."""
-    for other in backend.attempts(None, limit=EVERY):  # newest first
+    # newest first; on a server only this workflow's, as every project's could be many
+    for other in backend.attempts(None, limit=EVERY,
+                                  workflow=(attempt.project, attempt.workflow)):
         if (other.id < attempt.id and other.workflow == attempt.workflow
                 and other.status == "success"):
             return other
