@@ -28,3 +28,7 @@ def test_help_imports_no_command_module_that_has_a_short_help() -> None:
 
 def test_every_short_help_names_a_known_command() -> None:
     assert set(SHORT_HELP) <= set(COMMANDS)
+
+
+def test_every_command_has_a_short_help_so_help_imports_none_of_them() -> None:
+    assert sorted(set(COMMANDS) - set(SHORT_HELP)) == []

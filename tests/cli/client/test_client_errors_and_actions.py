@@ -19,7 +19,8 @@ timezone: Asia/Tokyo
 """
 
 CLIENT_COMMANDS = ["workflows", "schedules", "sessions", "session", "attempts", "attempt",
-                   "tasks", "log", "kill", "start", "backfill", "delete", "timeline", "report"]
+                   "tasks", "log", "kill", "start", "backfill", "delete", "timeline", "report",
+                   "retry", "reschedule", "enable", "disable", "download", "secrets"]
 
 
 @pytest.mark.parametrize("args", [["attempt", "42"], ["tasks", "42"], ["log", "42"],
@@ -123,5 +124,7 @@ def test_shell_completion_offers_client_commands_and_status_choices() -> None:
     complete = BashComplete(cli, {}, "digpy", "_DIGPY_COMPLETE")
 
     assert {"session", "sessions"} <= {c.value for c in complete.get_completions([], "sess")}
+    assert {"reschedule"} == {c.value for c in complete.get_completions([], "resch")}
+    assert "--skip-missed" in {c.value for c in complete.get_completions(["enable"], "--sk")}
     statuses = {c.value for c in complete.get_completions(["sessions", "--status"], "")}
     assert statuses == {"success", "error", "killed", "running"}
