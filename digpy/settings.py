@@ -29,7 +29,9 @@ class Settings:
     database: str = ""  # SQLAlchemy URL; empty: SQLite <data_dir>/digpy.db
     data_dir: str = ""  # empty: default_data_dir()
     bind: str = "127.0.0.1"
-    port: int = DEFAULT_PORT
+    port: int = DEFAULT_PORT  # 0: a free port, logged at start
+    api_token: str = ""  # bearer token for the REST API; required off loopback
+    disable_api: bool = False
     max_task_threads: int = 0  # 0: the worker pool's default
     disable_scheduler: bool = False
     disable_executor: bool = False
@@ -99,7 +101,7 @@ def _coerce(name: str, kind: Any, value: Any) -> Any:
 def _checked(settings: Settings) -> Settings:
     if settings.log_format not in ("text", "json"):
         raise ConfigError(f"log_format must be text or json, not {settings.log_format!r}")
-    if not 0 < settings.port < 65536:
+    if not 0 <= settings.port < 65536:
         raise ConfigError(f"port {settings.port} is out of range")
     if settings.lease_seconds <= 0 or not 0 < settings.heartbeat_interval < settings.lease_seconds:
         raise ConfigError(f"lease_seconds must be > 0 and heartbeat_seconds between 0 and it "

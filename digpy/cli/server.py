@@ -1,7 +1,7 @@
 """`digpy server`: the daemon (scheduler + executor) over one store (docs/server.md).
 
 Exit codes: 0 stopped by SIGTERM/SIGINT after running tasks finished; 1 another daemon
-holds the SQLite database; 2 a usage or config error.
+holds the SQLite database or the API port is taken; 2 a usage or config error.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ import logging
 import os
 import signal
 import sys
+import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import FrameType
@@ -19,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 if TYPE_CHECKING:
+    from digpy.api.serve import ApiServer
     from digpy.clock import Clock
     from digpy.scheduler.daemon import Daemon
     from digpy.settings import Settings
@@ -30,8 +32,12 @@ Examples:
   digpy server --project examples/hello    also register a project directory
   digpy server --database postgresql+psycopg://digpy@db/digpy   (several daemons)
 \b
+REST API (docs/api.md) on --bind/--port; another address than loopback needs api_token
+(or DIGPY_API_TOKEN).
+\b
 Exit codes: 0 stopped by SIGTERM (running tasks finished), 1 the SQLite database is held by
-another daemon, 2 usage or config error."""
+another daemon or the API port is taken, 2 usage or config error (e.g. --bind 0.0.0.0 without
+a token)."""
 
 
 @click.command(epilog=EPILOG)
@@ -47,21 +53,27 @@ another daemon, 2 usage or config error."""
 @click.option("-c", "--config", "config_file", type=click.Path(path_type=Path), default=None,
               help="Config file (TOML; see config/server.toml).")
 @click.option("--log-format", type=click.Choice(["text", "json"]), default=None)
+@click.option("--disable-api", is_flag=True, default=None, help="Do not serve the REST API.")
 def server(projects: Sequence[Path], config_file: Path | None, **flags: Any) -> None:
     """Run the scheduler and executor daemon."""
     from digpy.settings import load_settings
 
     settings = load_settings(config_file).with_overrides(flags)
-    raise SystemExit(run_daemon(settings, projects))
+    raise SystemExit(run_daemon(settings, projects, serve_api=not settings.disable_api))
 
 
 def run_daemon(settings: Settings, projects: Sequence[Path], *,
-               hooks: Callable[[SqlStore, Clock], Sequence[Callable[[], None]]] | None = None
-               ) -> int:
-    """Lock, open, register ``projects``, then loop until SIGTERM; the exit code."""
+               hooks: Callable[[SqlStore, Clock], Sequence[Callable[[], None]]] | None = None,
+               serve_api: bool = False) -> int:
+    """Lock, open, register ``projects``, serve the REST API (``serve_api``), then loop
+    until SIGTERM; the exit code."""
     from digpy.clock import SystemClock
     from digpy.scheduler.daemon import Daemon, DaemonLocked, open_daemon_store
 
+    if serve_api:
+        from digpy.api.serve import check_bind
+
+        check_bind(settings.bind, settings.api_token)  # before anything is opened: exit 2
     configure_logging(settings.log_format)
     settings.data_path.mkdir(parents=True, exist_ok=True)
     try:
@@ -74,13 +86,51 @@ def run_daemon(settings: Settings, projects: Sequence[Path], *,
         for directory in projects:
             register_directory(store, clock, directory)
         daemon = Daemon(settings, store, clock, on_tick=hooks(store, clock) if hooks else ())
-        _install_signals(daemon)
-        daemon.run()
+        draining = threading.Event()  # set by SIGTERM: the API answers 503 from then on
+        try:
+            api = start_api(settings, store, clock, daemon, draining) if serve_api else None
+        except OSError as exc:
+            click.echo(f"error: cannot serve the API on {settings.bind}:{settings.port}: "
+                       f"{exc.strerror or exc}; pass --port (0 picks a free one) or "
+                       "--disable-api", err=True)
+            return 1
+        _install_signals(daemon, draining)
+        try:
+            daemon.run()
+        finally:
+            if api is not None:
+                api.stop()
     finally:
         store.close()
         if lock is not None:
             lock.release()
     return 0
+
+
+def start_api(settings: Settings, store: SqlStore, clock: Clock, daemon: Daemon,
+              draining: threading.Event) -> ApiServer:
+    """Bind (raises OSError), then serve the REST API on a thread until ``stop()``; it
+    answers 503 once the daemon drains."""
+    from typing import cast
+
+    from digpy import __version__
+    from digpy.api.app import Access, create_app
+    from digpy.api.metrics import MeteredSchedules, Metrics
+    from digpy.api.request import ApiContext
+    from digpy.api.serve import ApiServer, bind_socket, is_loopback
+    from digpy.secrets.server import server_cipher
+
+    sock = bind_socket(settings.bind, settings.port)
+    metrics = Metrics(version=__version__, database=store.engine.dialect.name)
+    # The wrapper has the service's interface (it delegates); it adds lateness observations.
+    daemon.schedules = cast(Any, MeteredSchedules(daemon.schedules, metrics.lateness))
+    ctx = ApiContext(store=store, clock=clock, data_dir=settings.data_path,
+                     cipher=server_cipher(settings.data_path), version=__version__,
+                     stopping=draining.is_set)
+    access = Access(token=settings.api_token or None, public_metrics=is_loopback(settings.bind))
+    api = ApiServer(create_app(ctx, access, metrics), sock)
+    api.start()
+    return api
 
 
 def register_directory(store: SqlStore, clock: Clock, directory: Path) -> None:
@@ -100,11 +150,12 @@ def register_directory(store: SqlStore, clock: Clock, directory: Path) -> None:
         pushed.revision.name, len(pushed.definitions), len(pushed.schedules))
 
 
-def _install_signals(daemon: Daemon) -> None:
+def _install_signals(daemon: Daemon, draining: threading.Event) -> None:
     def on_signal(signum: int, _frame: FrameType | None) -> None:
         if daemon_stopping[0]:
             os._exit(1)  # a second signal: stop now; the store recovers (at-least-once)
         daemon_stopping[0] = True
+        draining.set()
         daemon.request_stop()
 
     daemon_stopping = [False]

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from digpy.agent.pool import Driven, Driver, WorkerPool
 from digpy.agent.runner import Job, TaskRunner
-from digpy.agent.workspace import FileLogs, no_secrets, registry_resolver
+from digpy.agent.workspace import FileLogs, SecretsFactory, registry_resolver
 from digpy.clock import Clock
 from digpy.engine.attempts import attempt_scope
 from digpy.engine.executor import AttemptExecutor
@@ -64,9 +64,10 @@ class AttemptWorkers:
         self.leases = leases
         self.daemon_id = daemon_id or new_daemon_id()
         self._next_heartbeat = clock.monotonic() + leases.heartbeat_seconds
+        logs = FileLogs(data_dir / "logs")
         self.runner = RoutingRunner(
             project_path=data_dir, project_name="", resolve_operator=registry_resolver(),
-            secrets=no_secrets, logs=FileLogs(data_dir / "logs"), clock=clock,
+            secrets=_project_secrets(store, data_dir, logs), logs=logs, clock=clock,
         )
         self.pool = WorkerPool(self.runner, max_task_threads)
         self.driver = Driver(self.runner, self.pool, clock, executor_for=self._executor_for)
@@ -190,3 +191,11 @@ class AttemptWorkers:
                                    str(definition.revision_id))
         self._paths[definition.revision_id] = path
         return path
+
+
+def _project_secrets(store: Store, data_dir: Path, logs: FileLogs) -> SecretsFactory:
+    """``${secret:...}`` reads the project's secrets set through the REST API (encrypted
+    with ``<data_dir>/secret.key``); every value read is masked in the task logs."""
+    from digpy.secrets.server import server_cipher, server_secrets
+
+    return server_secrets(store, server_cipher(data_dir), logs.masker)

@@ -425,6 +425,10 @@ class BrowseRepo(ABC):
         """The project's revision called ``name``, or None."""
 
     @abstractmethod
+    def archive_hash(self, revision_id: int) -> str | None:
+        """The sha256 of the revision's stored archive (without loading it), or None."""
+
+    @abstractmethod
     def page_sessions(self, *, project_id: int | None = None, workflow: str | None = None,
                       last_id: int | None = None, limit: int = 100) -> list[Session]:
         """Sessions with ``id < last_id`` (all when None), newest id first, at most ``limit``."""

@@ -14,7 +14,15 @@ from digpy.model.states import AttemptStatus, TaskState
 from digpy.store.base import BrowseRepo
 from digpy.store.sql.attempts import _JOINED, _attempt
 from digpy.store.sql.projects import _project, _revision
-from digpy.store.sql.schema import attempts, projects, revisions, schedules, sessions, tasks
+from digpy.store.sql.schema import (
+    attempts,
+    projects,
+    revision_archives,
+    revisions,
+    schedules,
+    sessions,
+    tasks,
+)
 from digpy.store.sql.sessions import _session
 
 
@@ -58,6 +66,11 @@ class SqlBrowseRepo(BrowseRepo):
             revisions.select().where(revisions.c.project_id == project_id,
                                      revisions.c.name == name)).first()
         return _revision(row) if row is not None else None
+
+    def archive_hash(self, revision_id: int) -> str | None:
+        row = self.conn.execute(sa.select(revision_archives.c.hash).where(
+            revision_archives.c.revision_id == revision_id)).first()
+        return str(row.hash) if row is not None else None
 
     def page_sessions(self, *, project_id: int | None = None, workflow: str | None = None,
                       last_id: int | None = None, limit: int = 100) -> list[Session]:
