@@ -32,7 +32,7 @@ _ADDRESS = re.compile(r"REST API on (http://\S+)")
 @dataclass(frozen=True, slots=True)
 class Answer:
     status: int
-    headers: Mapping[str, str]
+    headers: Mapping[str, str]  # names in lower case
     body: bytes
 
     def json(self) -> Any:
@@ -72,9 +72,9 @@ class LiveServer:
             request.add_header("Authorization", f"Bearer {bearer}")
         try:
             with urllib.request.urlopen(request, timeout=timeout) as response:
-                return Answer(response.status, dict(response.headers), response.read())
+                return Answer(response.status, _lower(response.headers), response.read())
         except urllib.error.HTTPError as error:
-            return Answer(error.code, dict(error.headers), error.read())
+            return Answer(error.code, _lower(error.headers), error.read())
 
     def get(self, path: str, **query: Any) -> Any:
         """GET that must answer 200; its JSON."""
@@ -177,3 +177,7 @@ def _encode(body: Any, content_type: str | None) -> tuple[bytes | None, str | No
     if isinstance(body, bytes):
         return body, content_type or "application/octet-stream"
     return json.dumps(body).encode(), content_type or "application/json"
+
+
+def _lower(headers: Any) -> dict[str, str]:
+    return {k.lower(): v for k, v in headers.items()}

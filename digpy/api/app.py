@@ -43,16 +43,15 @@ class Access:
 
 
 def all_endpoints(metrics: Any) -> list[Endpoint]:
+    from digpy import __version__
     from digpy.api import attempts, logs, projects, schedules, secrets, sessions, workflows
     from digpy.api.meta import meta_endpoints
     from digpy.api.metrics import metrics_endpoint
 
     endpoints = [*projects.ENDPOINTS, *workflows.ENDPOINTS, *schedules.ENDPOINTS,
                  *sessions.ENDPOINTS, *attempts.ENDPOINTS, *logs.ENDPOINTS,
-                 *secrets.ENDPOINTS]
-    from digpy import __version__
-
-    return [*endpoints, *meta_endpoints(endpoints, __version__), metrics_endpoint(metrics)]
+                 *secrets.ENDPOINTS, metrics_endpoint(metrics)]
+    return [*endpoints, *meta_endpoints(endpoints, __version__)]
 
 
 def create_app(ctx: ApiContext, access: Access, metrics: Any) -> ASGIApp:
