@@ -69,18 +69,20 @@ def backfill_on_server(backend: HttpBackend, target: Sequence[str], *, from_text
     except ConflictOnServer as exc:
         raise ConfigError(f"{exc}; nothing was started: use another --name") from None
     view = wire.schedule(schedule)
-    times = [wire.when(t, view.next_session_time.tzinfo if view.next_session_time else None)
-             for t in answer.get("sessionTimes") or []]
+    zone = view.next_session_time.tzinfo if view.next_session_time else None
+    times = [wire.when(t, zone) for t in answer.get("sessionTimes") or []]
     click.echo(f"Backfilling workflow {view.workflow} of project {view.project}: "
                f"{len(times)} session(s), attempt name {name}")
+    started = {a.session_time: a for a in map(wire.attempt, answer.get("attempts") or [])}
+    for when in times:
+        attempt = started.get(when) if when else None
+        state = (f"session {attempt.session_id}  attempt {attempt.id}" if attempt
+                 else ("" if dry_run else "waits for the one before"))
+        click.echo(f"  {fmt_time(when)}  {state}".rstrip())
     if dry_run:
-        for when in times:
-            click.echo(f"  {fmt_time(when)}")
         click.echo("Dry run: nothing was started.")
         return 0
-    for attempt in (wire.attempt(a) for a in answer.get("attempts") or []):
-        click.echo(f"  {fmt_time(attempt.session_time)}  session {attempt.session_id}  "
-                   f"attempt {attempt.id}")
+    # The server starts each slot when the previous one is done (spec §5.5: sequential).
     click.echo(f"Started: the server runs them one after another, oldest first; "
                f"`digpy sessions {view.project} {view.workflow} -e {backend.description}` "
                "shows how far it got.")

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 from client_helpers import Outcome, write
-from live import LiveServer, start_server, wait_for
 
 from digpy.cli import main
+from tests.live_server import LiveServer, start_live_server, wait_for
 
 pytestmark = pytest.mark.slow
 
@@ -23,9 +23,18 @@ Remote = Callable[..., Outcome]
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    live = start_server(tmp_path_factory.mktemp("daemon"))
+    live = start_live_server(tmp_path_factory.mktemp("daemon"))
     yield live
     live.stop()
+
+
+def push(server: LiveServer, directory: Path, project: str, revision: str) -> None:
+    server.push(project, directory, revision=revision)
+
+
+def running(server: LiveServer, attempt_id: int) -> bool:
+    tasks = server.get(f"/api/attempts/{attempt_id}/tasks")["tasks"]
+    return any(t["state"] == "running" for t in tasks)
 
 
 @pytest.fixture
@@ -66,12 +75,12 @@ def test_the_debugging_loop_on_a_server_resumes_from_the_fixed_task(
     project.mkdir()
     write(project, "etl.dig", etl(trace, f'echo load >> {trace}; echo "loading failed: '
                                          'table locked"; exit 1'))
-    server.push(project, "loop", "v1")
+    push(server, project, "loop", "v1")
 
     started = remote("start", "loop", "etl", "--session", "2016-01-30")
     assert started.code == 0, started.err
     first = started_attempt(started.out)
-    assert server.wait_done(first)["status"] == "error"
+    assert server.wait_done(str(first))["status"] == "error"
 
     failed = remote("sessions", "loop", "--status", "error", "--json").json()
     assert [(s["workflow"], s["last_attempt"]["id"]) for s in failed] == [("etl", first)]
@@ -80,12 +89,12 @@ def test_the_debugging_loop_on_a_server_resumes_from_the_fixed_task(
     assert "extracted" not in log.out
 
     write(project, "etl.dig", etl(trace, f"echo load >> {trace}"))
-    server.push(project, "loop", "v2")
+    push(server, project, "loop", "v2")
     retried = remote("retry", str(first), "--resume-from", "+load")
     assert retried.code == 0, retried.err
     second = started_attempt(retried.out)
 
-    assert server.wait_done(second)["status"] == "success"
+    assert server.wait_done(str(second))["status"] == "success"
     assert lines(trace) == ["extract", "load", "load", "report"]
     attempts = remote("attempts", "--session", str(failed[0]["id"]), "--json").json()
     assert [(a["index"], a["status"], a["trigger"], a["revision"]) for a in attempts] == [
@@ -99,21 +108,26 @@ def test_backfill_of_three_days_creates_three_sessions_that_run_in_order(
     project.mkdir()
     write(project, "daily.dig", "timezone: Asia/Tokyo\nschedule:\n  daily>: 07:00:00\n"
           f"+day:\n  sh>: echo ${{session_date}} >> {trace}\n")
-    server.push(project, "bf", "v1")
+    push(server, project, "bf", "v1")
 
     filled = remote("backfill", "bf", "daily", "--from", "2016-01-01", "--count", "3",
                     "--name", "january")
     assert filled.code == 0, filled.err
-    ids = [int(i) for i in re.findall(r"attempt (\d+)", filled.out)]
-    assert len(ids) == 3
+    assert [line.split()[0] for line in filled.out.splitlines()[1:4]] == [
+        "2016-01-01", "2016-01-02", "2016-01-03"]
 
-    for attempt_id in ids:
-        assert server.wait_done(attempt_id)["status"] == "success"
+    def all_done() -> bool:
+        found = remote("sessions", "bf", "daily", "--json").json()
+        return len(found) == 3 and all(s["status"] != "running" for s in found)
+
+    wait_for(all_done, 120, "three backfilled sessions to finish")
     assert lines(trace) == ["2016-01-01", "2016-01-02", "2016-01-03"]
     sessions = remote("sessions", "bf", "daily", "--json").json()
-    assert [(s["session_time"], s["last_attempt"]["trigger"]) for s in sessions] == [
-        ("2016-01-03T00:00:00+09:00", "backfill"), ("2016-01-02T00:00:00+09:00", "backfill"),
-        ("2016-01-01T00:00:00+09:00", "backfill")]
+    assert [(s["session_time"], s["status"], s["last_attempt"]["trigger"])
+            for s in sessions] == [
+        ("2016-01-03T00:00:00+09:00", "success", "backfill"),
+        ("2016-01-02T00:00:00+09:00", "success", "backfill"),
+        ("2016-01-01T00:00:00+09:00", "success", "backfill")]
 
     again = remote("backfill", "bf", "daily", "--from", "2016-01-01", "--count", "3",
                    "--name", "january")
@@ -125,16 +139,14 @@ def test_kill_stops_a_running_attempt_and_a_second_kill_exits_1(
     project = tmp_path / "slow"
     project.mkdir()
     write(project, "slow.dig", "+sleep:\n  sh>: sleep 120\n+after:\n  sh>: echo never\n")
-    server.push(project, "slow", "v1")
+    push(server, project, "slow", "v1")
     attempt_id = started_attempt(remote("start", "slow", "slow", "--session", "now").out)
-    wait_for(lambda: any(t["state"] == "running" for t in
-                         server.request("GET", f"/api/attempts/{attempt_id}/tasks")["tasks"]),
-             60, "+sleep to run")
+    wait_for(lambda: running(server, attempt_id), 60, "+sleep to run")
 
     killed = remote("kill", str(attempt_id))
 
     assert killed.code == 0 and f"Kill requested for attempt {attempt_id}" in killed.out
-    assert server.wait_done(attempt_id)["status"] == "killed"
+    assert server.wait_done(str(attempt_id))["status"] == "killed"
     again = remote("kill", str(attempt_id))
     assert again.code == 1 and "nothing to kill" in again.err
 
@@ -165,10 +177,10 @@ def test_json_output_has_the_same_shape_locally_and_on_a_server(
     project = tmp_path / "same"
     project.mkdir()
     write(project, "same.dig", SAME)
-    server.push(project, "same", "v1")
+    push(server, project, "same", "v1")
     on_server = started_attempt(remote("start", "same", "same", "--session",
                                        "2016-01-30").out)
-    server.wait_done(on_server)
+    server.wait_done(str(on_server))
     assert main(["run", "same", "--session", "2016-01-30", "--project", str(project)]) == 0
 
     def local(*args: str) -> Outcome:
@@ -182,7 +194,7 @@ def test_json_output_has_the_same_shape_locally_and_on_a_server(
                  ["attempt", "{id}", "--json"], ["session", "{session}", "--json"],
                  ["report", "{id}", "--format", "json"]):
         here = local(*[a.format(id=1, session=1) for a in args])
-        there = remote(*[a.format(id=on_server, session=server.attempt(on_server)["sessionId"])
+        there = remote(*[a.format(id=on_server, session=server.get(f"/api/attempts/{on_server}")["sessionId"])
                          for a in args])
         assert here.code == there.code == 0, (args, here.err, there.err)
         assert keys(here.json()) == keys(there.json()), args
@@ -217,7 +229,7 @@ def test_bad_input_on_a_server_is_one_line_and_exit_2(
         folder = tmp_path / name
         folder.mkdir()
         write(folder, f"{'daily' if name == 'bf' else name}.dig", text)
-        server.push(folder, name, "bad-input")
+        push(server, folder, name, "bad-input")
 
     refused = remote(*args)
 
@@ -231,7 +243,7 @@ def test_schedules_can_be_disabled_enabled_and_moved(
     project.mkdir()
     write(project, "nightly.dig", "timezone: UTC\nschedule:\n  daily>: 02:00:00\n"
           "+n:\n  echo>: hi\n")
-    server.push(project, "sched", "v1")
+    push(server, project, "sched", "v1")
     listed = remote("schedules", "sched", "--json").json()
     assert [(s["workflow"], s["disabled"]) for s in listed] == [("nightly", False)]
     schedule_id = str(listed[0]["id"])
@@ -254,7 +266,7 @@ def test_secrets_on_a_server_are_set_listed_and_deleted_without_printing_values(
     project = tmp_path / "sec"
     project.mkdir()
     write(project, "s.dig", "+a:\n  echo>: hi\n")
-    server.push(project, "sec", "v1")
+    push(server, project, "sec", "v1")
     canary = "dp-canary-client-7c1d"
 
     set_inline = remote("secrets", "--project", "sec", "--set", f"pg.password={canary}")
@@ -279,7 +291,7 @@ def test_a_pushed_project_is_downloaded_then_deleted(
     write(project, "dl.dig", "+a:\n  sh>: scripts/run.sh\n")
     (project / "scripts").mkdir()
     write(project / "scripts", "run.sh", "echo hi\n")
-    server.push(project, "dl", "r1")
+    push(server, project, "dl", "r1")
     target = tmp_path / "copy"
 
     fetched = remote("download", "dl", "-o", str(target))
@@ -297,7 +309,7 @@ def test_a_pushed_project_is_downloaded_then_deleted(
 def test_a_server_with_a_token_refuses_a_client_without_it(
         tmp_path: Path, capsys: pytest.CaptureFixture[str],
         monkeypatch: pytest.MonkeyPatch) -> None:
-    live = start_server(tmp_path / "daemon", token="s3cret-token")
+    live = start_live_server(tmp_path / "daemon", token="s3cret-token")
     try:
         monkeypatch.delenv("DIGPY_API_TOKEN", raising=False)
         assert main(["sessions", "-e", live.url]) == 2
@@ -315,16 +327,15 @@ def test_a_draining_server_is_one_line_with_its_message_and_exit_1(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     import signal
 
-    live = start_server(tmp_path / "daemon")
+    live = start_live_server(tmp_path / "daemon")
     try:
         project = tmp_path / "busy"
         project.mkdir()
         write(project, "busy.dig", "+sleep:\n  sh>: sleep 120\n")
-        live.push(project, "busy", "v1")
+        push(live, project, "busy", "v1")
         assert main(["start", "busy", "busy", "--session", "now", "-e", live.url]) == 0
         attempt_id = started_attempt(capsys.readouterr().out)
-        wait_for(lambda: any(t["state"] == "running" for t in live.request(
-            "GET", f"/api/attempts/{attempt_id}/tasks")["tasks"]), 60, "+sleep to run")
+        wait_for(lambda: running(live, attempt_id), 60, "+sleep to run")
         live.proc.send_signal(signal.SIGTERM)  # drains: the sleeping task keeps it up
         wait_for(lambda: main(["sessions", "-e", live.url]) == 1, 30, "503 answers")
 
