@@ -183,6 +183,8 @@ def test_json_output_has_the_same_shape_locally_and_on_a_server(
     server.wait_done(str(on_server))
     assert main(["run", "same", "--session", "2016-01-30", "--project", str(project)]) == 0
 
+    session_id = server.get(f"/api/attempts/{on_server}")["sessionId"]
+
     def local(*args: str) -> Outcome:
         capsys.readouterr()
         code = main([*args, "--project", str(project)])
@@ -194,8 +196,7 @@ def test_json_output_has_the_same_shape_locally_and_on_a_server(
                  ["attempt", "{id}", "--json"], ["session", "{session}", "--json"],
                  ["report", "{id}", "--format", "json"]):
         here = local(*[a.format(id=1, session=1) for a in args])
-        there = remote(*[a.format(id=on_server, session=server.get(f"/api/attempts/{on_server}")["sessionId"])
-                         for a in args])
+        there = remote(*[a.format(id=on_server, session=session_id) for a in args])
         assert here.code == there.code == 0, (args, here.err, there.err)
         assert keys(here.json()) == keys(there.json()), args
 
