@@ -88,9 +88,9 @@ class LeasedExecutor(AttemptExecutor):
 
     def lose(self, holder: str | None, what: str) -> None:
         if not self.lost:
-            log.warning("attempt %d: lease epoch %d lost to %s; %s rejected, dropping the "
-                        "attempt", self.lease.attempt_id, self.lease.epoch,
-                        holder or "nobody", what)
+            log.warning("attempt %d: lease epoch %d lost (now held by %s); %s rejected, "
+                        "dropping the attempt", self.lease.attempt_id, self.lease.epoch,
+                        holder or "another daemon", what)
         self.lost = True
 
     def _check(self, tx: Tx) -> None:

@@ -93,7 +93,7 @@ class AttemptWorkers:
     def adopt_new(self) -> int:
         """Claim running attempts whose lease is free or expired while worker threads are
         idle (each attempt wants at least one), and start driving them; how many."""
-        wanted = self.pool.free - sum(len(d.executor.graph.ready) for d in self._live())
+        wanted = self.pool.free - self._demand()
         if wanted <= 0:
             return 0
         with self.store.write() as tx:
@@ -115,7 +115,7 @@ class AttemptWorkers:
         for driven in self._live():
             executor = driven.executor
             if isinstance(executor, LeasedExecutor) and executor.attempt.id not in held:
-                executor.lose(None, "heartbeat")
+                executor.lose(None, "the heartbeat found it gone; further work")
 
     def release(self) -> None:
         """A clean stop: free the leases so another daemon continues at once."""
@@ -147,6 +147,13 @@ class AttemptWorkers:
 
     def close(self) -> None:
         self.pool.shutdown()
+
+    def _demand(self) -> int:
+        """Threads the driven attempts want soon: their READY tasks, and at least one for an
+        attempt with nothing running (just adopted, or between steps)."""
+        running = {id(job.executor) for job in self.pool.running.values()}
+        return sum(max(len(d.executor.graph.ready), int(id(d.executor) not in running))
+                   for d in self._live())
 
     def _live(self) -> list[Driven]:
         return [d for d in self.driver.attempts if not d.executor.done]
