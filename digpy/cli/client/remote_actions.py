@@ -111,10 +111,14 @@ def _resume(attempt_id: int, resume_from: str | None, resume: bool) -> dict[str,
 
 def _print_started(title: str, created: AttemptView, backend: HttpBackend) -> None:
     from digpy.cli.client.listings import attempt_lines
+    from digpy.cli.client.report import user_params
 
     click.echo(title)
-    emit_detail(created, [line for line in attempt_lines(created)
-                          if line[0] not in ("finished at", "duration", "error")], None)
+    # The built-in last_session_*/next_session_* params would bury the user's own.
+    shown = [(key, user_params(created.params) if key == "params" else value)
+             for key, value in attempt_lines(created)
+             if key not in ("finished at", "duration", "error")]
+    emit_detail(created, shown, None)
     where = f"-e {backend.description}"
     click.echo(f"\n* Use `digpy session {created.session_id} {where}` to show the session.")
     click.echo(f"* Use `digpy log {created.id} -f {where}` to follow its task logs.")
