@@ -320,6 +320,14 @@ def test_a_server_with_a_token_refuses_a_client_without_it(
         monkeypatch.setenv("DIGPY_API_TOKEN", "s3cret-token")
         assert main(["sessions", "-e", live.url, "--json"]) == 0
         assert capsys.readouterr().out.strip() == "[]"
+
+        monkeypatch.delenv("DIGPY_API_TOKEN")
+        monkeypatch.delenv("DIGPY_ENDPOINT", raising=False)
+        (tmp_path / "config").mkdir()
+        (tmp_path / "config" / "client.toml").write_text(
+            f'endpoint = "{live.url}"\ntoken = "s3cret-token"\n')
+        assert main(["sessions", "--json"]) == 0
+        assert capsys.readouterr().out.strip() == "[]"
     finally:
         live.stop()
 
