@@ -2,8 +2,11 @@
 
 The ``Driver`` owns every store call (one thread), so SQLite sees a single writer: it ticks
 the executors, claims READY tasks up to the free threads, hands each operator run to the
-``WorkerPool`` and records outcomes as they come back. Time comes from the injected Clock:
-with nothing running, it sleeps until the next retry or timeout (a FakeClock just advances).
+``WorkerPool`` and records outcomes as they come back. Recording an outcome, propagating
+and claiming what became ready is one ``AttemptExecutor.advance`` (one commit per task of a
+sequential workflow), and the claimed tasks start at once. Time comes from the injected
+Clock: with nothing running, it sleeps until the next retry or timeout (a FakeClock just
+advances).
 """
 
 from __future__ import annotations
@@ -139,8 +142,7 @@ class Driver:
         now = self.clock.now()
         dispatched = 0
         for driven in self.attempts:
-            driven.executor.tick(now)
-            dispatched += self._dispatch(driven, now)
+            dispatched += self._advance(driven, (), now)
         self._check_deadlines(now)
         self._check_external_kills()
         if self.done:
@@ -179,12 +181,27 @@ class Driver:
             if all(d.executor.attempt.id != attempt_id for d in self.attempts):
                 self.add(self._executor_for(attempt_id))
 
-    def _dispatch(self, driven: Driven, now: datetime) -> int:
+    def _advance(self, driven: Driven, results: Sequence[tuple[Task, Outcome]],
+                 now: datetime) -> int:
+        """Record ``results``, propagate, claim READY tasks up to the free threads and start
+        them; outcomes known without running (replayed, skipped, a template error) go round
+        again. How many tasks were claimed."""
         executor = driven.executor
-        if executor.done or not executor.graph.ready or self.pool.free <= 0:
-            return 0
-        ready = executor.take_ready(self.pool.free)
-        claimed = executor.claim([(t, _log_path(self.runner, t)) for t in ready], now)
+        claimed = executor.advance(results, now, claim=self.pool.free, log_path=self._log_path)
+        total = len(claimed)
+        while claimed:
+            immediate = self._launch(driven, claimed, now)
+            if not immediate:
+                break
+            claimed = executor.advance(immediate, now, claim=self.pool.free,
+                                       log_path=self._log_path)
+            total += len(claimed)
+        return total
+
+    def _launch(self, driven: Driven, claimed: Sequence[Task], now: datetime
+                ) -> list[tuple[Task, Outcome]]:
+        """Hand each claimed task to a thread; the outcomes already known instead."""
+        executor = driven.executor
         immediate: list[tuple[Task, Outcome]] = []
         for task in claimed:
             decided = driven.selection.decide(task)
@@ -195,9 +212,11 @@ class Driver:
                     prepared.cancel.set("killed")  # the kill came between claim and submit
             else:
                 immediate.append((task, prepared))
-        if immediate:
-            executor.finish(immediate, now)
-        return len(claimed)
+        return immediate
+
+    def _log_path(self, task: Task) -> str | None:
+        path = self.runner.logs.path(task)
+        return str(path) if path is not None else None
 
     def _ready(self) -> bool:
         return any(d.executor.graph.ready and not d.executor.done for d in self.attempts)
@@ -207,10 +226,14 @@ class Driver:
         by_executor: dict[int, list[tuple[Task, Outcome]]] = {}
         owners: dict[int, AttemptExecutor] = {}
         for job, outcome in finished:
-            key = id(job.executor)
-            owners[key] = job.executor
-            by_executor.setdefault(key, []).append((job.task, outcome))
+            owners[id(job.executor)] = job.executor
+            by_executor.setdefault(id(job.executor), []).append((job.task, outcome))
+        for driven in list(self.attempts):
+            results = by_executor.pop(id(driven.executor), None)
+            if results:
+                self._advance(driven, results, now)
         for key, results in by_executor.items():
+            # An attempt its owner dropped meanwhile (a daemon lost its lease): just report.
             owners[key].finish(results, now)
 
     def _check_deadlines(self, now: datetime) -> None:
@@ -253,8 +276,4 @@ class Driver:
             raise RuntimeError(f"attempts {stuck} cannot progress: nothing runs or waits")
         self.clock.sleep(min(IDLE_STEP_SECONDS, max(0.0, (wakeup - now).total_seconds())))
 
-
-def _log_path(runner: TaskRunner, task: Task) -> str | None:
-    path = runner.logs.path(task)
-    return str(path) if path is not None else None
 

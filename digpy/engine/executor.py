@@ -2,9 +2,10 @@
 
 ``tick(now)`` runs the propagation passes until nothing moves (each round is one store
 transaction) and finishes the attempt when the root is done. An agent claims READY tasks
-with ``claim``, runs them wherever it likes, and reports with ``finish``. Every write goes
-through a ``Unit`` (one transaction, compare-and-set per transition) and is mirrored into
-the in-memory graph only after it committed.
+with ``claim``, runs them wherever it likes, and reports with ``finish``; ``advance`` does
+all three in one transaction (the hot path: one commit per task of a sequential workflow).
+Every write goes through a ``Unit`` (compare-and-set per transition); listeners hear of a
+change only after it committed, and a rollback reloads the graph from the store.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from digpy.engine.graph import AttemptGraph
 from digpy.engine.listeners import Listener
 from digpy.engine.outcomes import Outcome, Rules, Succeeded, apply_outcome
 from digpy.engine.params import AttemptScope, TaskParams, subtree_outputs, task_params
-from digpy.engine.unit import EdgeHook, Unit
+from digpy.engine.unit import Batch, EdgeHook, Unit
 from digpy.model.records import Attempt, Task
 from digpy.model.states import DONE, WAITING, AttemptStatus, TaskFlags, TaskState
 from digpy.store.base import Store, Tx
@@ -64,6 +65,7 @@ class AttemptExecutor:
         self._compile = compile_subtasks
         self._notes: dict[int, str] = {}
         self._timed: dict[int, tuple[datetime, str]] = {}
+        self._batch: Batch | None = None  # set while advance() shares one transaction
         self.reload()
 
     # -- state -------------------------------------------------------------------------------
@@ -165,6 +167,39 @@ class AttemptExecutor:
                     self._notes[task.id] = outcome.note
                 apply_outcome(unit, self.rules, current, outcome, now)
 
+    def advance(
+        self,
+        results: Sequence[tuple[Task, Outcome]],
+        now: datetime,
+        *,
+        claim: int,
+        log_path: Callable[[Task], str | None],
+    ) -> list[Task]:
+        """``finish(results)``, ``tick(now)`` and ``claim`` of up to ``claim`` READY tasks
+        as one transaction (none if nothing moves); the claimed tasks, once committed.
+
+        The steps are the public methods, so a subclass's wrapping of them still applies.
+        Each step's writes are mirrored into the graph before the next step reads it."""
+        batch = self._batch = Batch(self._write)
+        try:
+            if results:
+                self.finish(results, now)
+            self.tick(now)  # finishing the attempt waits for the commit (below)
+            ready = self.take_ready(claim) if claim > 0 and not self.done else []
+            claimed = self.claim([(t, log_path(t)) for t in ready], now) if ready else []
+            unit = batch.commit()
+        except BaseException as exc:
+            batch.abort(exc)
+            self.reload()
+            raise
+        finally:
+            self._batch = None
+        if unit is not None and unit.stale:
+            self.reload()
+        self._announce(batch.events)
+        self._finish_if_done(now)
+        return claimed
+
     def kill(self) -> bool:
         """Request cancel (spec §3.10). False when the attempt is done or already killed."""
         with self.store.write() as tx:
@@ -202,12 +237,18 @@ class AttemptExecutor:
         return retry_at is not None and retry_at <= now
 
     @contextmanager
+    def _write(self) -> Iterator[Unit]:
+        with self.store.write() as tx:
+            if self.fence is not None:
+                self.fence(tx)
+            yield Unit(tx, on_edge=self.on_edge)
+
+    @contextmanager
     def _unit(self) -> Iterator[Unit]:
+        batch = self._batch
+        joined = batch is not None and not batch.closed
         try:
-            with self.store.write() as tx:
-                if self.fence is not None:
-                    self.fence(tx)
-                unit = Unit(tx, on_edge=self.on_edge)
+            with batch.join() if batch is not None and joined else self._write() as unit:
                 yield unit
         except BaseException:
             self.reload()  # queues were consumed by a transaction that rolled back
@@ -215,8 +256,15 @@ class AttemptExecutor:
         # Mirror everything first, then tell listeners: a listener that raises (even
         # KeyboardInterrupt) can never leave the graph half-updated.
         events = [self._apply(change.before, change.after) for change in unit.log]
+        if batch is not None and joined:
+            unit.log.clear()  # mirrored; the batch announces it after its commit
+            batch.events += events
+            return
         if unit.stale:
             self.reload()
+        self._announce(events)
+
+    def _announce(self, events: Sequence[tuple[TaskState, Task] | None]) -> None:
         for event in events:
             if event is not None:
                 self._emit(*event)
@@ -264,8 +312,8 @@ class AttemptExecutor:
 
     def _finish_if_done(self, now: datetime) -> None:
         root = self.graph.root
-        if root.state not in DONE or self.done:
-            return
+        if root.state not in DONE or self.done or self._batch is not None:
+            return  # (in a batch: advance() calls it again after the commit)
         status, error = self._final_status(root)
         with self.store.write() as tx:
             if self.fence is not None:

@@ -4,11 +4,17 @@ Every state change goes through ``Unit.move``: the edge is checked against ``ALL
 first (a bug otherwise), then written as a compare-and-set. If the transaction rolls back,
 the graph never hears of it; if a compare-and-set loses, the graph is stale and the
 executor reloads it from the store.
+
+A ``Batch`` lets several units share one transaction (``AttemptExecutor.advance``: record
+a task's outcome, propagate, claim the next task, one commit). Each joined unit is mirrored
+into the graph as it ends, so the next one reads it; listeners hear of any of it only after
+the commit, and a rollback makes the executor reload the graph from the store.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager, ExitStack, contextmanager
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -71,3 +77,52 @@ class Unit:
         stored = self.tx.tasks.insert_tasks(attempt_id, rows)
         self.log.extend(Change(None, t) for t in stored)
         return stored
+
+
+@dataclass(slots=True)
+class Batch:
+    """One transaction for several units: the first ``join`` opens it with ``open`` (the
+    executor's fenced write), later ones reuse it, ``commit`` ends it. A unit that raises
+    rolls the whole transaction back and closes the batch: later units of the same step go
+    back to transactions of their own."""
+
+    open: Callable[[], AbstractContextManager[Unit]]
+    unit: Unit | None = None
+    events: list[Any] = field(default_factory=list)  # mirrored, announced after the commit
+    closed: bool = False
+    _stack: ExitStack | None = None
+
+    @contextmanager
+    def join(self) -> Iterator[Unit]:
+        if self.unit is None:
+            stack = ExitStack()
+            try:
+                self.unit = stack.enter_context(self.open())
+            except BaseException:
+                self.closed = True  # e.g. a fence refused: nothing was written
+                raise
+            self._stack = stack
+        try:
+            yield self.unit
+        except BaseException as exc:
+            self.abort(exc)
+            raise
+
+    def abort(self, exc: BaseException) -> None:
+        """Roll back whatever the batch wrote; nothing of it is announced."""
+        stack = self._end()
+        self.events.clear()
+        if stack is not None:
+            stack.__exit__(type(exc), exc, exc.__traceback__)
+
+    def commit(self) -> Unit | None:
+        """Commit (raises if the commit fails); the shared unit, None if nothing opened."""
+        unit = self.unit
+        stack = self._end()
+        if stack is not None:
+            stack.__exit__(None, None, None)
+        return unit
+
+    def _end(self) -> ExitStack | None:
+        stack, self._stack, self.unit, self.closed = self._stack, None, None, True
+        return stack
