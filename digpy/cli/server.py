@@ -86,24 +86,30 @@ def run_daemon(settings: Settings, projects: Sequence[Path], *,
         for directory in projects:
             register_directory(store, clock, directory)
         daemon = Daemon(settings, store, clock, on_tick=hooks(store, clock) if hooks else ())
-        draining = threading.Event()  # set by SIGTERM: the API answers 503 from then on
-        try:
-            api = start_api(settings, store, clock, daemon, draining) if serve_api else None
-        except OSError as exc:
-            click.echo(f"error: cannot serve the API on {settings.bind}:{settings.port}: "
-                       f"{exc.strerror or exc}; pass --port (0 picks a free one) or "
-                       "--disable-api", err=True)
-            return 1
-        _install_signals(daemon, draining)
-        try:
-            daemon.run()
-        finally:
-            if api is not None:
-                api.stop()
+        return _serve(settings, store, clock, daemon, serve_api)
     finally:
         store.close()
         if lock is not None:
             lock.release()
+
+
+def _serve(settings: Settings, store: SqlStore, clock: Clock, daemon: Daemon,
+           serve_api: bool) -> int:
+    """Start the API (when asked), run the loop until SIGTERM, stop the API; exit code."""
+    draining = threading.Event()  # set by SIGTERM: the API answers 503 from then on
+    try:
+        api = start_api(settings, store, clock, daemon, draining) if serve_api else None
+    except OSError as exc:
+        click.echo(f"error: cannot serve the API on {settings.bind}:{settings.port}: "
+                   f"{exc.strerror or exc}; pass --port (0 picks a free one) or "
+                   "--disable-api", err=True)
+        return 1
+    _install_signals(daemon, draining)
+    try:
+        daemon.run()
+    finally:
+        if api is not None:
+            api.stop()
     return 0
 
 
