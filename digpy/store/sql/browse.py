@@ -121,4 +121,5 @@ class SqlBrowseRepo(BrowseRepo):
             tasks.c.finished_at.is_not(None))
         row = self.conn.execute(query).one()
         total, total_millis, *cumulative = row
-        return [int(c or 0) for c in cumulative], int(total or 0), (total_millis or 0) / 1000.0
+        # SUM is a Decimal on PostgreSQL and an int on SQLite.
+        return [int(c or 0) for c in cumulative], int(total or 0), float(total_millis or 0) / 1000
