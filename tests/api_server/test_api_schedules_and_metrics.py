@@ -114,3 +114,17 @@ def test_metrics_report_attempts_ready_tasks_durations_and_schedule_lateness(
     assert metric(text, 'digpy_task_duration_seconds_bucket{le="+Inf"}') == \
         metric(text, "digpy_task_duration_seconds_count")
     assert "# TYPE digpy_schedule_lateness_seconds histogram" in text
+
+
+def test_truncated_session_time_follows_the_mode(server: LiveServer, tmp_path: Path) -> None:
+    schedule = daily_schedule(server, tmp_path, "truncated")
+    path = f"/api/workflows/{schedule['workflow']['id']}/truncated_session_time"
+    when = "2024-05-01T13:45:10+00:00"
+    expected = {"hour": "2024-05-01T13:00:00+00:00", "day": "2024-05-01T00:00:00+00:00",
+                "schedule": "2024-05-01T00:00:00+00:00",
+                "next_schedule": "2024-05-02T00:00:00+00:00"}
+    for mode, truncated in expected.items():
+        answer = server.get(path, session_time=when, mode=mode)
+        assert (answer["sessionTime"], answer["timeZone"]) == (truncated, "UTC"), mode
+    assert server.request("GET", path, query={"session_time": when, "mode": "week"}).status == 400
+    assert server.request("GET", path, query={"session_time": "noon"}).status == 400
