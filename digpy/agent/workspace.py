@@ -117,6 +117,35 @@ def schedule_times(schedule: Any, timezone: str) -> Any:
     return ScheduleTimes(schedule, timezone)
 
 
+# The operators this distribution registers under the ``digpy.operators`` entry points
+# (pyproject.toml; a test keeps the two equal). Resolving these names needs no scan of the
+# installed distributions: importlib.metadata and the scan cost more start-up time than a
+# one-task run may take. A plugin can never replace a built-in: the registry refuses a
+# second class for a name, so the scan below is for the other names only.
+BUILTIN_OPERATORS: dict[str, str] = {
+    "echo": "digpy_operators.echo:EchoOperator",
+    "fail": "digpy_operators.fail:FailOperator",
+    "sh": "digpy_operators.sh:ShOperator",
+    "wait": "digpy_operators.wait:WaitOperator",
+    "td": "digpy_operators.td:TdOperator",
+    "loop": "digpy_operators.loop:LoopOperator",
+    "for_each": "digpy_operators.for_each:ForEachOperator",
+    "for_range": "digpy_operators.for_range:ForRangeOperator",
+    "if": "digpy_operators.if_:IfOperator",
+    "call": "digpy_operators.call:CallOperator",
+    "require": "digpy_operators.require:RequireOperator",
+    "td_run": "digpy_operators.td_run:TdRunOperator",
+    "td_ddl": "digpy_operators.td_ddl:TdDdlOperator",
+    "td_wait": "digpy_operators.td_wait:TdWaitOperator",
+    "td_wait_table": "digpy_operators.td_wait_table:TdWaitTableOperator",
+    "td_for_each": "digpy_operators.td_for_each:TdForEachOperator",
+    "pg": "digpy_operators.pg:PgOperator",
+    "py": "digpy_operators.py:PyOperator",
+    "http": "digpy_operators.http:HttpOperator",
+    "mail": "digpy_operators.mail:MailOperator",
+}
+
+
 def registry_resolver() -> Callable[[str], Any]:
     """Operator classes from the ``digpy.operators`` entry points, loading only the ones a
     run uses: ``OperatorRegistry.from_entry_points()`` imports every plugin module, and
@@ -134,6 +163,9 @@ def registry_resolver() -> Callable[[str], Any]:
 
 
 def _load_operator(name: str) -> Any:
+    builtin = BUILTIN_OPERATORS.get(name)
+    if builtin is not None:
+        return _load_builtin(name, builtin)
     from importlib.metadata import entry_points
 
     from digpy.agent.registry import ENTRY_POINT_GROUP, OperatorRegistry
@@ -144,3 +176,15 @@ def _load_operator(name: str) -> Any:
         registry.register(next(iter(found)).load())  # the registry's own checks
         return registry.get(name)
     return OperatorRegistry.from_entry_points().get(name)
+
+
+def _load_builtin(name: str, target: str) -> Any:
+    import importlib
+
+    from digpy.spi import Operator
+
+    module, _, attribute = target.partition(":")
+    cls = getattr(importlib.import_module(module), attribute)
+    if not (isinstance(cls, type) and issubclass(cls, Operator)) or cls.type != name:
+        raise TypeError(f"built-in operator {target} is not an Operator of type {name!r}")
+    return cls

@@ -95,17 +95,12 @@ class LiteTaskRepo(TaskRepo):
         remove_flags: TaskFlags = TaskFlags.NONE,
         **fields: Any,
     ) -> bool:
-        unknown = fields.keys() - TASK_UPDATE_FIELDS
-        if unknown:
-            raise ValueError(f"unknown task fields: {sorted(unknown)}")
-        names = sorted(fields)
-        sets = ["state = ?", *(f"{n} = ?" for n in names)]
+        names = tuple(sorted(fields))
+        flagged = bool(add_flags or remove_flags)
+        sql = _TRANSITIONS.get((names, flagged)) or _transition_sql(names, flagged)
         args: list[Any] = [int(after), *(_encode(n, fields[n]) for n in names)]
-        if add_flags or remove_flags:
-            # Bitwise in SQL, so a flag another process set meanwhile (a kill) is kept.
-            sets.append("flags = (flags | ?) & ~?")
+        if flagged:
             args += [int(add_flags), int(remove_flags)]
-        sql = f"UPDATE tasks SET {', '.join(sets)} WHERE id = ? AND state = ?"
         return self.conn.execute(sql, (*args, task_id, int(before))).rowcount == 1
 
     def update_flags(
@@ -133,9 +128,27 @@ class LiteTaskRepo(TaskRepo):
         return [_task(r) for r in rows]
 
 
+# The few field sets the engine writes, each a statement text built once (sqlite3 caches
+# the compiled statement by its text).
+_TRANSITIONS: dict[tuple[tuple[str, ...], bool], str] = {}
+
+
+def _transition_sql(names: tuple[str, ...], flagged: bool) -> str:
+    unknown = set(names) - TASK_UPDATE_FIELDS
+    if unknown:
+        raise ValueError(f"unknown task fields: {sorted(unknown)}")
+    sets = ["state = ?", *(f"{n} = ?" for n in names)]
+    if flagged:
+        # Bitwise in SQL, so a flag another process set meanwhile (a kill) is kept.
+        sets.append("flags = (flags | ?) & ~?")
+    sql = f"UPDATE tasks SET {', '.join(sets)} WHERE id = ? AND state = ?"
+    _TRANSITIONS[(names, flagged)] = sql
+    return sql
+
+
 def _encode(name: str, value: Any) -> Any:
     if name in _JSON_FIELDS:
-        return dump(value or {})
+        return dump(value) if value else "{}"
     if name in _NULLABLE_JSON:
         return dump_or_null(value)
     if name == "reset_keys":
