@@ -114,7 +114,7 @@ class Daemon:
             if not self.settings.disable_executor:
                 self.workers.adopt_new()
         if not self.settings.disable_executor:
-            self.workers.heartbeat_if_due()
+            self.workers.keep_leases()
         if not self.settings.disable_executor and self.workers.busy:
             self.workers.step()
         else:

@@ -33,6 +33,10 @@ from digpy.store.base import Store
 
 log = logging.getLogger(__name__)
 
+# How often a daemon with idle threads looks for free or expired leases between schedule
+# ticks: a finished attempt's threads get new work within this, not a whole tick later.
+CLAIM_POLL_SECONDS = 0.25
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class LeaseTimes:
@@ -64,6 +68,7 @@ class AttemptWorkers:
         self.leases = leases
         self.daemon_id = daemon_id or new_daemon_id()
         self._next_heartbeat = clock.monotonic() + leases.heartbeat_seconds
+        self._next_claim = clock.monotonic()
         logs = FileLogs(data_dir / "logs")
         self.runner = RoutingRunner(
             project_path=data_dir, project_name="", resolve_operator=registry_resolver(),
@@ -102,6 +107,14 @@ class AttemptWorkers:
         for lease in leases:
             self._drive(lease)
         return len(leases)
+
+    def keep_leases(self) -> None:
+        """Called every loop round: renew leases when a heartbeat is due, and claim more
+        attempts when threads are idle (at most every ``CLAIM_POLL_SECONDS``)."""
+        self.heartbeat_if_due()
+        if self.clock.monotonic() >= self._next_claim:
+            self._next_claim = self.clock.monotonic() + CLAIM_POLL_SECONDS
+            self.adopt_new()
 
     def heartbeat_if_due(self) -> None:
         """Renew this daemon's leases every ``heartbeat_seconds``; drop attempts whose
