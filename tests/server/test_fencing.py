@@ -104,3 +104,28 @@ def test_a_finished_attempt_keeps_no_lease_worth_renewing(tmp_path: Path) -> Non
         store.close()
     assert status == "success"
     assert renewed == []
+
+
+def test_a_daemon_whose_clock_runs_ten_minutes_ahead_never_takes_a_live_lease(
+    tmp_path: Path,
+) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from digpy.clock import FakeClock
+
+    project = tmp_path / "proj"
+    project.mkdir()
+    (project / "wf.dig").write_text("+only:\n  sh>: sleep 5\n")
+    url = f"sqlite:///{tmp_path / 'digpy.db'}"
+    create_attempt(url, project, "wf")
+    store = open_store(url)
+    honest = workers(store, tmp_path, "a", LONG)
+    skewed = AttemptWorkers(store, FakeClock(datetime.now(UTC) + timedelta(minutes=10)),
+                            data_dir=tmp_path / "b", leases=LONG, daemon_id="b")
+    try:
+        taken = [honest.adopt_new(), skewed.adopt_new()]  # lease times: the database's clock
+    finally:
+        honest.close()
+        skewed.close()
+        store.close()
+    assert taken == [1, 0]

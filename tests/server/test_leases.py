@@ -149,3 +149,37 @@ def test_a_stopped_daemon_past_its_lease_has_its_late_report_rejected(
     assert status == "success"
     assert (task.state.name, task.retry_count, task.error) == ("SUCCESS", 0, None)
     assert ledger(out) == ["start1", "start2", "end2"]
+
+
+def test_a_daemon_stopped_by_sigterm_hands_its_attempts_over_without_waiting_for_expiry(
+    tmp_path: Path, pg_url: str,
+) -> None:
+    out = tmp_path / "ledger.txt"
+    project = tmp_path / "proj"
+    write(project / "wf.dig", f"""
++first:
+  sh>: {logged("first", out, "sleep 1;")}
++second:
+  sh>: {logged("second", out)}
+""")
+    with open_store(pg_url) as store:
+        leaving = start_pg_daemon(tmp_path / "leaving", pg_url, lease=600, heartbeat=200)
+        staying = None
+        try:
+            wait_for(lambda: daemon_id_of(store, leaving.pid) is not None, 20, "the first daemon")
+            attempt = create_attempt(pg_url, project, "wf")
+            wait_for(lambda: "first" in intervals(out), 20, "the first task")
+            staying = start_pg_daemon(tmp_path / "staying", pg_url, lease=600, heartbeat=200)
+            wait_for(lambda: daemon_id_of(store, staying.pid) is not None, 20, "the second one")
+            assert stop(leaving) == 0  # drains +first, then frees its lease
+            # With a 600 s lease, only the release lets the other daemon continue now.
+            wait_for(lambda: attempt_status(store, attempt.id) != "running", 20,
+                     "the attempt to finish")
+            status = attempt_status(store, attempt.id)
+        finally:
+            stop(leaving)
+            if staying is not None:
+                assert stop(staying) == 0
+    assert status == "success"
+    assert sorted(intervals(out)) == ["first", "second"]
+    assert len(intervals(out)["first"]) == 1  # the drained task was not run again
