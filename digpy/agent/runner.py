@@ -194,7 +194,10 @@ class TaskRunner:
 
     def run(self, job: Job) -> Outcome:
         """Run (or clean up) the operator; never raises."""
-        return self._masked(self._run(job))
+        outcome = self._masked(self._run(job))
+        if isinstance(outcome, Failed) and job.task.log_path:
+            _keep_log(job.task.full_name, job.task.log_path)
+        return outcome
 
     def _run(self, job: Job) -> Outcome:
         try:
@@ -216,6 +219,17 @@ class TaskRunner:
                 log.warning("closing the log of %s failed: %s", job.task.full_name, exc)
             except Exception:
                 log.exception("closing the log of %s failed", job.task.full_name)
+
+
+def _keep_log(name: str, path: str) -> None:
+    """A log file is created with its first line; a failed task's is created anyway, since
+    the failure report points to it."""
+    try:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        with open(path, "a", encoding="utf-8"):
+            pass
+    except OSError as exc:
+        log.warning("creating the log of %s failed: %s", name, exc)
 
 
 def outcome_of(call: Callable[[], TaskResult], retry: RetryPolicy | None) -> Outcome:
