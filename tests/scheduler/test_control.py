@@ -316,3 +316,32 @@ def test_a_backfill_needs_an_attempt_name(store: SqlStore, name: str) -> None:
 
     with pytest.raises(control.BadRequest):
         control.backfill(store, sid, from_time=utc(2026, 1, 5), attempt_name=name, now=T0)
+
+
+def test_two_daemons_on_postgresql_start_each_backfill_slot_once_in_order(
+    pg_schema_url: str,
+) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from digpy.store.sql.engine import open_store
+
+    stores = [open_store(pg_schema_url) for _ in range(2)]
+    try:
+        sid = daily(stores[0])
+        plans = [control.backfill(stores[0], sid, from_time=utc(2026, 1, 1), count=6,
+                                  attempt_name=f"bf{i}", now=T0) for i in range(3)]
+        started: list[int] = [p.first_attempt_id for p in plans if p.first_attempt_id]
+        with ThreadPoolExecutor(2) as pool:
+            for _ in range(10):
+                for attempt_id in started:
+                    finish(stores[0], attempt_id, AttemptStatus.SUCCESS, T0)
+                rounds = list(pool.map(lambda s: advance_backfills(s, T0), stores))
+                started = [a for r in rounds for a in r]
+        found = attempts(stores[0])
+    finally:
+        for s in stores:
+            s.close()
+
+    for name in ("bf0", "bf1", "bf2"):
+        assert [a[0].day for a in found if a[1] == name] == [1, 2, 3, 4, 5, 6]
+    assert len(found) == 18  # no slot started twice
