@@ -53,3 +53,18 @@ def test_many_short_commands_each_report_their_own_exit_code(
 ) -> None:
     codes = [_run(tmp_path, f"exit {exit_code}")[0] for _ in range(20)]
     assert codes == [exit_code] * 20
+
+
+@pytest.mark.parametrize(
+    "script, expected",
+    [("echo one; exit 3", (3, ["one"])),
+     ("echo one; exec >/dev/null 2>&1; sleep 0.2; exit 5", (5, ["one"])),
+     ("(sleep 0.2; echo late) & exit 0", (0, ["late"]))],
+)
+def test_without_pidfd_the_exit_is_still_awaited(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, script: str, expected: tuple[int, list[str]]
+) -> None:
+    # A system without pidfd_open (macOS, Linux before 5.3) waits through Popen.wait.
+    monkeypatch.delattr(os, "pidfd_open", raising=False)
+    code, log = _run(tmp_path, script)
+    assert (code, log.lines) == expected
