@@ -72,6 +72,9 @@ def _configure_sqlite(engine: sa.Engine) -> None:
         conn.exec_driver_sql(f"BEGIN {mode}")
 
 
+MIGRATION_LOCK_KEY = 0x64696770  # "digp": the advisory lock id digpy's migrations take
+
+
 def migrate(engine: sa.Engine) -> None:
     """Bring the schema to ``schema.HEAD``. Alembic is imported only when work is needed."""
     if _current_revision(engine) == schema.HEAD:
@@ -82,6 +85,13 @@ def migrate(engine: sa.Engine) -> None:
     config = Config()
     config.set_main_option("script_location", str(Path(__file__).parent / "migrations"))
     with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            # Daemons starting together on an empty database would each run the DDL; one
+            # waits here until the other's migration commits, then finds the schema at head.
+            # A transaction-level lock (not a session one) is released by COMMIT and is
+            # safe behind a transaction-pooling PgBouncer.
+            conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"),
+                         {"key": MIGRATION_LOCK_KEY})
         config.attributes["connection"] = conn
         command.upgrade(config, "head")
 
