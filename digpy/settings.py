@@ -10,6 +10,7 @@ from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
+from digpy.dsl.durations import parse_duration
 from digpy.errors import ConfigError
 
 DEFAULT_PORT = 65432
@@ -40,10 +41,23 @@ class Settings:
     scheduler_interval: float = 1.0  # seconds between schedule ticks (Digdag: 1 s)
     lease_seconds: float = 60.0  # a daemon's hold on an attempt lasts this long unrenewed
     heartbeat_seconds: float = 0.0  # 0: lease_seconds / 3
+    # Digdag's executor limits (spec §3.11, scheduler.limits): running attempts per site,
+    # and how long one task / one attempt may run before the whole attempt is killed.
+    attempt_max_run: int = 100
+    task_ttl: str = "1d"  # a duration (dsl.durations): "1d", "12h", "90m", "3600"
+    attempt_ttl: str = "7d"
 
     @property
     def heartbeat_interval(self) -> float:
         return self.heartbeat_seconds or self.lease_seconds / 3
+
+    @property
+    def task_ttl_seconds(self) -> int:
+        return parse_duration(self.task_ttl)
+
+    @property
+    def attempt_ttl_seconds(self) -> int:
+        return parse_duration(self.attempt_ttl)
 
     @property
     def data_path(self) -> Path:
@@ -106,4 +120,18 @@ def _checked(settings: Settings) -> Settings:
     if settings.lease_seconds <= 0 or not 0 < settings.heartbeat_interval < settings.lease_seconds:
         raise ConfigError(f"lease_seconds must be > 0 and heartbeat_seconds between 0 and it "
                           f"(got {settings.lease_seconds:g} and {settings.heartbeat_seconds:g})")
-    return settings
+    if settings.attempt_max_run < 1:
+        raise ConfigError(f"attempt_max_run must be at least 1, not {settings.attempt_max_run}")
+    return replace(settings, task_ttl=_ttl("task_ttl", settings.task_ttl),
+                   attempt_ttl=_ttl("attempt_ttl", settings.attempt_ttl))
+
+
+def _ttl(name: str, value: object) -> str:
+    """The duration as text (TOML may give a number of seconds); > 0, else ConfigError."""
+    try:
+        seconds = parse_duration(value)  # type: ignore[arg-type]  # checked inside
+    except ConfigError as exc:
+        raise ConfigError(f"setting {name}: {exc}") from None
+    if seconds <= 0:
+        raise ConfigError(f"setting {name} must be longer than 0 seconds, not {value!r}")
+    return str(value)

@@ -75,7 +75,8 @@ def kill_attempt(ctx: ApiContext, req: ApiRequest) -> dict[str, Any]:
 
 def start_attempt(ctx: ApiContext, req: ApiRequest) -> dict[str, Any]:
     """``PUT /api/attempts``: a session's first attempt, or a retry (a new name, maybe
-    resuming an earlier attempt). 409 with the conflicting attempt."""
+    resuming an earlier attempt). 409 with the conflicting attempt; 429 while
+    ``attempt_max_run`` attempts are running (scheduler.limits)."""
     from digpy.engine import attempts as engine
 
     body = req.json()
@@ -95,13 +96,26 @@ def start_attempt(ctx: ApiContext, req: ApiRequest) -> dict[str, Any]:
         params=_with_session_variables(workflow, session_time, params),
         trigger=Trigger.RETRY if name else Trigger.API, who="api", resume=plan)
     try:
-        attempt = engine.start_attempt(ctx.store, request, now=ctx.clock.now())
+        attempt = _start_within_limit(ctx, request)
     except Conflict:  # started by someone else between the check and the insert
         with ctx.store.read() as tx:
             _check_session(ctx, tx, definition, session_time, name)
         raise
     with ctx.store.read() as tx:
         return attempt_json(Names(tx), tx.attempts.get_attempt(attempt.id))
+
+
+def _start_within_limit(ctx: ApiContext, request: Any) -> Attempt:
+    """Count the running attempts in the transaction that inserts the new one."""
+    from digpy.engine.attempts import start_attempt_in
+    from digpy.scheduler.limits import TooManyAttempts, check_capacity
+
+    try:
+        with ctx.store.write() as tx:
+            check_capacity(tx, ctx.attempt_max_run)
+            return start_attempt_in(tx, request, now=ctx.clock.now())
+    except TooManyAttempts as exc:
+        raise ApiError(429, str(exc)) from None
 
 
 def _name(body: Mapping[str, Any]) -> str:

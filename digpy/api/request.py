@@ -109,6 +109,7 @@ class ApiContext:
     cipher: SecretCipher
     version: str
     stopping: Callable[[], bool] = lambda: False
+    attempt_max_run: int = 100  # settings.attempt_max_run: PUT /api/attempts answers 429 over it
     _workflows: dict[int, Workflow] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 

@@ -54,6 +54,10 @@ a token)."""
               help="Config file (TOML; see config/server.toml).")
 @click.option("--log-format", type=click.Choice(["text", "json"]), default=None)
 @click.option("--disable-api", is_flag=True, default=None, help="Do not serve the REST API.")
+@click.option("--lease-seconds", type=float, default=None,
+              help="How long a hold on an attempt lasts without a heartbeat (default 60).")
+@click.option("--heartbeat-seconds", type=float, default=None,
+              help="How often leases are renewed (default: lease-seconds / 3).")
 def server(projects: Sequence[Path], config_file: Path | None, **flags: Any) -> None:
     """Run the scheduler and executor daemon."""
     from digpy.settings import load_settings
@@ -132,7 +136,7 @@ def start_api(settings: Settings, store: SqlStore, clock: Clock, daemon: Daemon,
     daemon.schedules = cast(Any, MeteredSchedules(daemon.schedules, metrics.lateness))
     ctx = ApiContext(store=store, clock=clock, data_dir=settings.data_path,
                      cipher=server_cipher(settings.data_path), version=__version__,
-                     stopping=draining.is_set)
+                     stopping=draining.is_set, attempt_max_run=settings.attempt_max_run)
     access = Access(token=settings.api_token or None, public_metrics=is_loopback(settings.bind))
     api = ApiServer(create_app(ctx, access, metrics), sock)
     api.start()

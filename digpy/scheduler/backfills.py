@@ -22,6 +22,7 @@ from digpy.errors import ConfigError, Conflict, NotFound
 from digpy.model.backfills import BackfillSlot, NewBackfill, StoredBackfill
 from digpy.model.schedules import StoredSchedule
 from digpy.model.states import Trigger
+from digpy.scheduler.limits import DEFAULT_ATTEMPT_MAX_RUN, has_capacity
 from digpy.scheduler.triggers import ScheduleTimes, Slot
 from digpy.store.base import Store, Tx
 
@@ -43,9 +44,10 @@ class BackfillPlan:
 
 
 def plan_and_start(tx: Tx, row: StoredSchedule, workflow: Workflow, slots: Sequence[Slot], *,
-                   attempt_name: str, dry_run: bool, now: datetime) -> BackfillPlan:
+                   attempt_name: str, dry_run: bool, now: datetime,
+                   attempt_max_run: int = DEFAULT_ATTEMPT_MAX_RUN) -> BackfillPlan:
     """Reject a taken attempt name, then (unless ``dry_run``) store the plan and start the
-    first slot.
+    first slot (unless ``attempt_max_run`` attempts run: then the daemon starts it later).
 
     :raises Conflict: a slot's session already has an attempt named ``attempt_name``."""
     for slot in slots:
@@ -63,16 +65,18 @@ def plan_and_start(tx: Tx, row: StoredSchedule, workflow: Workflow, slots: Seque
         workflow_definition_id=row.workflow_definition_id, attempt_name=attempt_name,
         session_times=times, created_at=now,
     ))
-    first = _advance(tx, backfill, workflow, now)
+    first = _advance(tx, backfill, workflow, now, attempt_max_run)
     return BackfillPlan(schedule_id=row.id, workflow_name=row.workflow_name,
                         attempt_name=attempt_name, session_times=times,
                         backfill_id=backfill.id, first_attempt_id=first, dry_run=False)
 
 
-def advance_backfills(store: Store, now: datetime) -> list[int]:
+def advance_backfills(store: Store, now: datetime, *,
+                      attempt_max_run: int = DEFAULT_ATTEMPT_MAX_RUN) -> list[int]:
     """Start the next slot of every backfill whose previous slot's attempt is done; the
     attempts started. A backfill that cannot go on (its definition no longer compiles) is
-    logged and finished, so it never blocks the loop."""
+    logged and finished, so it never blocks the loop. While ``attempt_max_run`` attempts
+    run, slots wait (scheduler.limits)."""
     with store.read() as tx:
         pending = tx.backfills.list_unfinished()
     started: list[int] = []
@@ -82,7 +86,7 @@ def advance_backfills(store: Store, now: datetime) -> list[int]:
                 backfill = tx.backfills.lock_unfinished(backfill_id)
                 if backfill is None:
                     continue
-                attempt_id = _advance(tx, backfill, None, now)
+                attempt_id = _advance(tx, backfill, None, now, attempt_max_run)
         except ConfigError as exc:
             log.error("backfill %s cannot go on: %s; giving it up", backfill_id, exc)
             with store.write() as tx:
@@ -94,7 +98,7 @@ def advance_backfills(store: Store, now: datetime) -> list[int]:
 
 
 def _advance(tx: Tx, backfill: StoredBackfill, workflow: Workflow | None,
-             now: datetime) -> int | None:
+             now: datetime, attempt_max_run: int) -> int | None:
     """Start the first unstarted slot if the slot before it is done; its attempt id."""
     slots = tx.backfills.list_slots(backfill.id)
     index = next((i for i, s in enumerate(slots) if s.attempt_id is None), None)
@@ -107,7 +111,9 @@ def _advance(tx: Tx, backfill: StoredBackfill, workflow: Workflow | None,
     slot = slots[index]
     if workflow is None:
         workflow = from_definition(tx.projects.get_definition(backfill.workflow_definition_id))
-    attempt_id = _start(tx, backfill, workflow, slot, previous, now)
+    attempt_id = _start(tx, backfill, workflow, slot, previous, now, attempt_max_run)
+    if attempt_id is None:
+        return None
     tx.backfills.set_slot_attempt(backfill.id, slot.position, attempt_id)
     if index == len(slots) - 1:
         tx.backfills.finish_backfill(backfill.id, now=now)
@@ -123,7 +129,7 @@ def _done(tx: Tx, slot: BackfillSlot) -> bool:
 
 
 def _start(tx: Tx, backfill: StoredBackfill, workflow: Workflow, slot: BackfillSlot,
-           previous: BackfillSlot | None, now: datetime) -> int:
+           previous: BackfillSlot | None, now: datetime, attempt_max_run: int) -> int | None:
     definition = tx.projects.get_definition(backfill.workflow_definition_id)
     last = (previous.session_time if previous is not None else
             tx.backfills.latest_session_before(backfill.project_id, backfill.workflow_name,
@@ -143,6 +149,11 @@ def _start(tx: Tx, backfill: StoredBackfill, workflow: Workflow, slot: BackfillS
         log.warning("backfill %s: session %s already has an attempt named %r; using it",
                     backfill.id, slot.session_time.isoformat(), backfill.attempt_name)
         return existing
+    if not has_capacity(tx, attempt_max_run):
+        # Wait rather than fail: the next tick tries again (debug: this repeats every tick).
+        log.debug("backfill %s: slot %s waits: too many running attempts", backfill.id,
+                  slot.session_time.isoformat())
+        return None
     attempt = start_attempt_in(tx, request, now=now)
     log.info("backfill %s: started %s@%s (attempt %s)", backfill.id, backfill.workflow_name,
              slot.session_time.isoformat(), attempt.id)

@@ -22,6 +22,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from digpy.clock import Clock
+from digpy.scheduler.limits import TtlEnforcer, Ttls
 from digpy.scheduler.service import ScheduleService
 from digpy.scheduler.workers import AttemptWorkers, LeaseTimes
 from digpy.settings import Settings
@@ -71,7 +72,9 @@ class Daemon:
         self.settings = settings
         self.store = store
         self.clock = clock
-        self.schedules = ScheduleService(store)
+        self.schedules = ScheduleService(store, attempt_max_run=settings.attempt_max_run)
+        self.ttls = TtlEnforcer(Ttls(task_ttl=settings.task_ttl, attempt_ttl=settings.attempt_ttl),
+                                clock, every=settings.scheduler_interval)
         self.workers = AttemptWorkers(
             store, clock, data_dir=settings.data_path, max_task_threads=settings.max_task_threads,
             leases=LeaseTimes(lease_seconds=settings.lease_seconds,
@@ -115,6 +118,7 @@ class Daemon:
                 self.workers.adopt_new()
         if not self.settings.disable_executor:
             self.workers.keep_leases()
+            self.ttls.check(self.workers.driver)  # at most once per scheduler_interval
         if not self.settings.disable_executor and self.workers.busy:
             self.workers.step()
         else:

@@ -25,6 +25,7 @@ from digpy.model.records import WorkflowDefinition
 from digpy.model.schedules import StoredSchedule
 from digpy.model.states import Trigger
 from digpy.scheduler.backfills import advance_backfills
+from digpy.scheduler.limits import DEFAULT_ATTEMPT_MAX_RUN, LIMIT_RETRY, has_capacity
 from digpy.scheduler.triggers import ScheduleTimes, Slot
 from digpy.store.base import Store, Tx
 
@@ -40,6 +41,9 @@ class Action(StrEnum):
     SKIPPED_DELAYED = "skipped_delayed"
     SKIPPED_OVERTIME = "skipped_overtime"
     BROKEN = "broken"  # the definition no longer compiles: retried an hour later
+    # attempt_max_run attempts are running (scheduler.limits): the same slot is retried
+    # 10 minutes later; no session is created now, so none is lost or duplicated
+    DEFERRED_LIMIT = "deferred_limit"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -59,8 +63,9 @@ class Fired:
 class ScheduleService:
     """Fires due schedules of one store. One instance per daemon; not thread-safe."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, *, attempt_max_run: int = DEFAULT_ATTEMPT_MAX_RUN) -> None:
         self.store = store
+        self.attempt_max_run = attempt_max_run
         self._workflows: dict[int, Workflow] = {}  # definition id -> compiled (immutable)
 
     def tick(self, now: datetime) -> list[Fired]:
@@ -74,7 +79,11 @@ class ScheduleService:
             fired.append(outcome)
             log.info("schedule %s %s@%s: %s", outcome.schedule_id, outcome.workflow_name,
                      outcome.session_time.isoformat(), outcome.action.value)
-        advance_backfills(self.store, now)
+            if outcome.action is Action.DEFERRED_LIMIT:
+                log.warning("schedule %s: too many running attempts (attempt_max_run %d); "
+                            "retrying the slot at %s", outcome.schedule_id,
+                            self.attempt_max_run, (now + LIMIT_RETRY).isoformat())
+        advance_backfills(self.store, now, attempt_max_run=self.attempt_max_run)
         return fired
 
     def next_due(self) -> datetime | None:
@@ -113,6 +122,8 @@ class ScheduleService:
         slot = Slot(row.next_schedule_time, row.next_run_time)
         action, attempt_id = self._decide(tx, row, workflow, definition, now)
         following = times.advance(slot)
+        if action is Action.DEFERRED_LIMIT:
+            following = Slot(row.next_schedule_time, now + LIMIT_RETRY)  # the same slot
         fired_slot = action in (Action.STARTED, Action.DUPLICATE)
         tx.schedules.advance(
             row.id, expected_next=row.next_schedule_time,
@@ -142,6 +153,8 @@ class ScheduleService:
         existing = _existing_attempt(tx, row)
         if existing is not None:
             return Action.DUPLICATE, existing
+        if not has_capacity(tx, self.attempt_max_run):
+            return Action.DEFERRED_LIMIT, None
         try:
             attempt = start_attempt_in(tx, request, now=now)
         except Conflict:  # pre-checked above; only a concurrent manual start gets here

@@ -156,6 +156,11 @@ class AttemptRepo(ABC):
     def list_running_attempts(self, project_id: int | None = None) -> list[Attempt]:
         """Attempts not yet finished, oldest first, optionally of one project."""
 
+    def count_running_attempts(self) -> int:
+        """How many attempts of the whole store are not yet finished (the
+        ``attempt_max_run`` limit). Backends override this with a COUNT."""
+        return len(self.list_running_attempts())
+
     @abstractmethod
     def finish_attempt(
         self,

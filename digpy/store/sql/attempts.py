@@ -118,6 +118,11 @@ class SqlAttemptRepo(AttemptRepo):
             query = query.where(sessions.c.project_id == project_id)
         return [_attempt(r) for r in self.conn.execute(query.order_by(attempts.c.id))]
 
+    def count_running_attempts(self) -> int:
+        query = sa.select(sa.func.count()).select_from(attempts).where(
+            attempts.c.status == AttemptStatus.RUNNING.value)
+        return int(self.conn.execute(query).scalar_one())
+
     def finish_attempt(
         self,
         attempt_id: int,
