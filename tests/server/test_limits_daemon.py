@@ -4,6 +4,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 from live_server import LiveServer, live_server, wait_for
@@ -36,6 +38,13 @@ def test_a_start_over_attempt_max_run_is_refused_with_429(tmp_path: Path) -> Non
 
         assert refused.status == 429
         assert refused.json()["message"].startswith("too many running attempts (1): 1 are")
+        client = subprocess.run(
+            [sys.executable, "-m", "digpy", "start", "busy", "busy", "--session", "2024-05-03",
+             "-e", server.url], capture_output=True, text=True, timeout=60)
+        assert client.returncode == 2
+        assert client.stderr.strip().splitlines() == [
+            "error: the server refused PUT /api/attempts: too many running attempts (1): 1 are "
+            "running; wait for some to finish, kill some, or raise attempt_max_run"]
         assert server.request("POST", f"/api/attempts/{first['id']}/kill").status == 200
         server.wait_done(first["id"])
         again = server.start(project["id"], "busy", "2024-05-02T00:00:00+00:00")
