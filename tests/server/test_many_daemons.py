@@ -35,8 +35,10 @@ def test_three_daemons_give_1000_missed_slots_exactly_one_session_each(
             "timezone: UTC\nschedule:\n  daily>: 00:00:00\n  start: 2020-01-01\n"
             "  end: 2020-04-09\n+a:\n  echo>: hi\n")
     open_store(pg_url).close()  # migrate once, before the daemons race for it
+    # 1,000 attempts stay running (no executor): above the default attempt_max_run (100)
     daemons = [start_daemon(tmp_path / f"d{i}", "--database", pg_url, "--disable-executor",
-                            "--disable-api") for i in range(3)]
+                            "--disable-api", env={"DIGPY_ATTEMPT_MAX_RUN": "10000"})
+               for i in range(3)]
     try:
         logs = [tmp_path / f"d{i}" / "daemon.log" for i in range(3)]
         wait_for(lambda: all(p.exists() and "digpy daemon on" in p.read_text() for p in logs),
