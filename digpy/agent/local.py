@@ -290,7 +290,8 @@ class LocalEngine:
             executor.recover_running(self.clock.now())
         self.listeners.on_attempt_started(executor.attempt)
         pool = WorkerPool(self.runner, self.max_task_threads)
-        driver = Driver(self.runner, pool, self.clock, executor_for=self._executor_for)
+        driver = Driver(self.runner, pool, self.clock, executor_for=self._executor_for,
+                        inline=True)
         driver.add(executor, selection)
         self._driver = driver
         previous = set_session_control(LocalSessionControl(self, driver))
@@ -299,6 +300,7 @@ class LocalEngine:
         finally:
             set_session_control(previous)
             self._driver = None
+            driver.close()
             pool.shutdown()
         return self.result(attempt.id)
 

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from digpy.agent.runner import Job, TaskRunner
+from digpy.agent.watchdog import Watchdog
 from digpy.clock import Clock
 from digpy.engine.executor import AttemptExecutor
 from digpy.engine.outcomes import Canceled, Outcome
@@ -88,7 +89,12 @@ class Driven:
 
 
 class Driver:
-    """Drives attempts until each is done. ``interrupt()`` (Ctrl-C) kills them all."""
+    """Drives attempts until each is done. ``interrupt()`` (Ctrl-C) kills them all.
+
+    With ``inline``, a task that is the only one to run (one attempt, nothing running,
+    nothing waiting on a timer) runs on the driver's thread, watched by a ``Watchdog``
+    for its ``_timeout`` and for kills from other processes; ``close()`` stops it.
+    """
 
     def __init__(
         self,
@@ -96,6 +102,8 @@ class Driver:
         pool: WorkerPool,
         clock: Clock,
         executor_for: Callable[[int], AttemptExecutor] | None = None,
+        *,
+        inline: bool = False,
     ) -> None:
         self.runner = runner
         self.pool = pool
@@ -105,6 +113,7 @@ class Driver:
         self._adopted: queue.SimpleQueue[int] = queue.SimpleQueue()
         self._last_kill_check = clock.monotonic()
         self._steps_since_kill_check = 0
+        self._watchdog = Watchdog(clock) if inline else None
 
     def add(self, executor: AttemptExecutor, selection: LocalSelection | None = None) -> None:
         self.attempts.append(Driven(executor, selection or LocalSelection()))
@@ -171,6 +180,10 @@ class Driver:
         self.pool.cancel_all(reason, executor)
         return ok
 
+    def close(self) -> None:
+        if self._watchdog is not None:
+            self._watchdog.close()
+
     # -- internals ----------------------------------------------------------------------------
 
     def _take_adopted(self) -> None:
@@ -206,13 +219,46 @@ class Driver:
         for task in claimed:
             decided = driven.selection.decide(task)
             prepared = decided if decided is not None else self.runner.prepare(executor, task, now)
-            if isinstance(prepared, Job):
+            if isinstance(prepared, Job) and len(claimed) == 1 and self._alone(executor):
+                immediate.append((task, self._run_inline(prepared)))
+            elif isinstance(prepared, Job):
                 self.pool.submit(prepared)
                 if executor.graph[task.id].flags & TaskFlags.CANCEL_REQUESTED:
                     prepared.cancel.set("killed")  # the kill came between claim and submit
             else:
                 immediate.append((task, prepared))
         return immediate
+
+    def _alone(self, executor: AttemptExecutor) -> bool:
+        """Whether a claimed task may run on this thread: nothing else could start or fall
+        due before it ends (threads would run such work alongside)."""
+        return (
+            self._watchdog is not None
+            and not self.pool.running
+            and len(self.attempts) == 1
+            and self._adopted.empty()
+            and not executor.graph.ready
+            and executor.next_wakeup() is None
+        )
+
+    def _run_inline(self, job: Job) -> Outcome:
+        """Run ``job`` here. It counts as running meanwhile, so ``kill()`` from another
+        thread reaches it; Ctrl-C propagates (``interrupt`` then cancels the task)."""
+        assert self._watchdog is not None
+        if job.executor.graph[job.task.id].flags & TaskFlags.CANCEL_REQUESTED:
+            job.cancel.set("killed")
+        self.pool.running[job.task.id] = job
+        self._watchdog.watch(job)
+        try:
+            outcome = self.runner.run(job)
+        finally:
+            self._watchdog.unwatch()
+            self.pool.running.pop(job.task.id, None)
+        if job.cancel.is_set() and not job.timed_out:
+            # Possibly the watchdog saw a kill from another process: the graph must know
+            # before this outcome is recorded, or the next task would be claimed.
+            self._check_external_kills(force=True)
+        return outcome
 
     def _log_path(self, task: Task) -> str | None:
         path = self.runner.logs.path(task)
@@ -242,11 +288,12 @@ class Driver:
                 job.timed_out = True
                 job.cancel.set(job.timeout_reason)
 
-    def _check_external_kills(self) -> None:
+    def _check_external_kills(self, *, force: bool = False) -> None:
         mono = self.clock.monotonic()
         self._steps_since_kill_check += 1
         if (
-            mono - self._last_kill_check < KILL_CHECK_SECONDS
+            not force
+            and mono - self._last_kill_check < KILL_CHECK_SECONDS
             and self._steps_since_kill_check < KILL_CHECK_STEPS
         ):
             return

@@ -1,7 +1,8 @@
 """Running one claimed task: build its request (merge params, evaluate ``${...}``, resolve
 the operator from ``_type``), call the operator, and turn what happened into an engine
 ``Outcome``. ``prepare`` runs on the driver's thread (it reads the executor's graph);
-``run`` runs on a worker thread and never raises.
+``run`` runs on a worker thread (or the driver's, see ``pool.Driver``) and raises only
+``KeyboardInterrupt``.
 
 Exceptions map to outcomes in one place (``outcome_of``): a ``TaskResult`` succeeds,
 ``PollAgain`` polls, ``TaskFailed`` fails with its error record, ``ConfigError`` and
@@ -210,6 +211,8 @@ class TaskRunner:
                     return Failed({"message": job.timeout_reason}, retry=job.retry)
                 return Canceled()
             return outcome
+        except KeyboardInterrupt:
+            raise  # Ctrl-C on the driver's thread (a task run inline): the driver handles it
         except BaseException as exc:  # a bug in cleanup() or in the log: still an outcome
             return Failed(_unexpected(exc), retry=None)
         finally:

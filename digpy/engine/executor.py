@@ -211,12 +211,16 @@ class AttemptExecutor:
 
     def check_external_kill(self) -> bool:
         """Notice a kill written by another process; True when one was found."""
-        with self.store.read() as tx:
-            cancel = tx.attempts.get_attempt(self.attempt.id).cancel_requested
-        if cancel and not self.attempt.cancel_requested:
+        if self.kill_requested() and not self.attempt.cancel_requested:
             self.reload()
             return True
         return False
+
+    def kill_requested(self) -> bool:
+        """Whether the stored attempt is being killed. Only reads: a watchdog thread may
+        call it while the driver's thread runs an operator (the graph is left alone)."""
+        with self.store.read() as tx:
+            return tx.attempts.get_attempt(self.attempt.id).cancel_requested
 
     def recover_running(self, now: datetime) -> int:
         """RUNNING tasks nobody runs any more (a crashed process) go back to READY."""
