@@ -6,7 +6,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -90,15 +90,40 @@ def no_secrets(request: TaskRequest) -> SecretProvider:
 def local_secrets(masker: Any, store: Any = None) -> SecretsFactory:
     """Secrets from the local secret store (``digpy secrets``), seen through each task's
     ``_secrets`` remapping; every value read is added to ``masker``."""
-    from digpy.secrets.access import SecretAccess
-    from digpy.secrets.local import LocalSecretStore
+    backing: list[Any] = [store]
 
-    backing = store if store is not None else LocalSecretStore.default()
+    def open_backing() -> Any:
+        if backing[0] is None:
+            from digpy.secrets.local import LocalSecretStore
+
+            backing[0] = LocalSecretStore.default()
+        return backing[0]
 
     def factory(request: TaskRequest) -> SecretProvider:
-        return SecretAccess(backing, request.config.get("_secrets"), masker)
+        return SecretsOnFirstUse(open_backing, request.config.get("_secrets"), masker)
 
     return factory
+
+
+class SecretsOnFirstUse:
+    """A task's ``SecretAccess``, built when the task first reads a secret. Most tasks
+    never do, and the secret store imports ``cryptography`` (about 10 ms of every run's
+    start-up otherwise). A bad ``_secrets`` is still refused before the task runs."""
+
+    def __init__(self, open_backing: Callable[[], Any], remap: Any, masker: Any) -> None:
+        if remap is not None and not isinstance(remap, Mapping):
+            raise ConfigError(f"_secrets must be a mapping, not {type(remap).__name__}")
+        self._open_backing = open_backing
+        self._remap = remap
+        self._masker = masker
+        self._access: SecretProvider | None = None
+
+    def get(self, key: str) -> str | None:
+        if self._access is None:
+            from digpy.secrets.access import SecretAccess
+
+            self._access = SecretAccess(self._open_backing(), self._remap, self._masker)
+        return self._access.get(key)
 
 
 # -- the real collaborators, wired lazily (each import costs start-up time) ---------------
