@@ -65,8 +65,9 @@ def idle_rows(schedules: int, seconds: float) -> list[list[str]]:
         data = root / "data"
         subprocess.run([sys.executable, "-m", "digpy", "push", str(project), "--database",
                         f"sqlite:///{data / 'digpy.db'}"], check=True, capture_output=True)
+        # The default daemon: scheduler, executor and the REST API (on a free port).
         proc = subprocess.Popen([sys.executable, "-m", "digpy", "server", "--data-dir",
-                                 str(data), "--disable-api"], stderr=subprocess.DEVNULL)
+                                 str(data), "--port", "0"], stderr=subprocess.DEVNULL)
         try:
             time.sleep(3)  # start-up and the first ticks
             cpu0, t0 = cpu_seconds(proc.pid), time.monotonic()
