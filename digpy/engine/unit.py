@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, ExitStack, contextmanager
 from dataclasses import dataclass, field, replace
+from dataclasses import fields as dataclass_fields
 from typing import Any
 
 from digpy.model.records import NewTask, Task
@@ -23,6 +24,22 @@ from digpy.model.states import TaskFlags, TaskState, check_edge
 from digpy.store.base import Tx
 
 EdgeHook = Callable[[TaskState, TaskState], None]
+
+_TASK_FIELDS = tuple(f.name for f in dataclass_fields(Task))
+_TASK_FIELD_SET = frozenset(_TASK_FIELDS)
+_set = object.__setattr__
+
+
+def _moved_copy(task: Task, changes: dict[str, Any]) -> Task:
+    """``dataclasses.replace(task, **changes)`` at half the cost (it runs for every
+    transition): the fields are copied straight into a new frozen record. ``Task`` has no
+    ``__post_init__``, so nothing is skipped."""
+    if not _TASK_FIELD_SET.issuperset(changes):
+        raise TypeError(f"Task has no field(s) {sorted(set(changes) - _TASK_FIELD_SET)}")
+    new = object.__new__(Task)
+    for name in _TASK_FIELDS:
+        _set(new, name, changes[name] if name in changes else getattr(task, name))
+    return new
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,8 +77,9 @@ class Unit:
         if not ok:
             self.stale = True
             return None
-        flags = (task.flags | add_flags) & ~remove_flags
-        moved = replace(task, state=after, flags=TaskFlags(flags), **fields)
+        fields["state"] = after
+        fields["flags"] = TaskFlags((task.flags | add_flags) & ~remove_flags)
+        moved = _moved_copy(task, fields)
         self.log.append(Change(task, moved))
         return moved
 

@@ -16,7 +16,7 @@ from digpy.engine.attempts import attempt_scope
 from digpy.engine.executor import AttemptExecutor
 from digpy.engine.listeners import Listener
 from digpy.engine.outcomes import Succeeded
-from digpy.model.records import Attempt, Task
+from digpy.model.records import Attempt, Task, TaskOutput
 from digpy.model.states import TaskState
 from digpy.store.base import Tx
 from digpy.store.sql.lite import LiteStore
@@ -146,3 +146,20 @@ def test_a_sequential_run_commits_once_per_task(tmp_path: Path) -> None:
         assert engine.run(workflow).success
     # session + attempt, the first claim, one per task, the attempt's end: never 3 per task
     assert store.writes - before <= 20 + 6
+
+
+def test_the_graph_holds_exactly_the_rows_the_store_has_after_each_advance(
+    tmp_path: Path,
+) -> None:
+    # The graph is updated from what was written, never re-read: every field must match.
+    store, attempt = _start(tmp_path, "+a: {echo>: a}\n+b: {echo>: b}\n")
+    executor = _executor(store, attempt, tmp_path)
+    (a,) = executor.advance([], NOW, claim=4, log_path=lambda t: f"/logs/{t.id}.log")
+    output = TaskOutput(export_params={"x": 1}, store_params={"y": [2]}, reset_keys=("z",),
+                        report={"rows": 3})
+    executor.advance([(a, Succeeded(output))], NOW, claim=4, log_path=_no_log)
+    with store.read() as tx:
+        rows = {t.id: t for t in tx.tasks.list_tasks(attempt.id)}
+    assert {t.id: t for t in executor.graph.tasks.values()} == rows
+    assert rows[a.id].log_path == f"/logs/{a.id}.log"
+    assert rows[a.id].store_params == {"y": [2]}
