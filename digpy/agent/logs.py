@@ -27,7 +27,7 @@ class TaskLogWriter:
     def __init__(
         self, path: Path, masker: Masker, echo: Callable[[str], None] | None = None
     ) -> None:
-        self.path = Path(path)
+        self.path = path if isinstance(path, Path) else Path(path)
         self._masker = masker
         self._echo = echo
         self._lock = threading.Lock()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import os
 import re
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -67,7 +68,8 @@ class FileLogs:
         self.echo = echo
 
     def path(self, task: Task) -> Path:
-        return self.root / str(task.attempt_id) / log_file_name(task.full_name)
+        # One string join and one Path: ``/`` builds a Path per step (it runs per task).
+        return Path(os.path.join(self.root, str(task.attempt_id), log_file_name(task.full_name)))
 
     def open(self, task: Task) -> Any:
         from digpy.agent.logs import TaskLogWriter
