@@ -125,6 +125,8 @@ class HttpClient:
             return NotFoundOnServer(f"{message} ({what} on {self.url})")
         if status == 409:
             return ConflictOnServer(message, body)
+        if status == 429:  # the server is busy (attempt_max_run): try again later, exit 1
+            return DigpyError(f"the server at {self.url} is busy: {message}")
         if status < 500:
             return ConfigError(f"the server refused {what}: {message}")
         return DigpyError(f"the server at {self.url} failed on {what}: {message}")
