@@ -36,7 +36,7 @@ class Settings:
     max_task_threads: int = 0  # 0: the worker pool's default
     disable_scheduler: bool = False
     disable_executor: bool = False
-    log_format: str = "text"  # text | json
+    log_format: str = "auto"  # auto (text on a terminal, else json) | text | json
     retention_days: int = 30  # digpy gc: finished attempts older than this are deleted
     scheduler_interval: float = 1.0  # seconds between schedule ticks (Digdag: 1 s)
     lease_seconds: float = 60.0  # a daemon's hold on an attempt lasts this long unrenewed
@@ -113,8 +113,9 @@ def _coerce(name: str, kind: Any, value: Any) -> Any:
 
 
 def _checked(settings: Settings) -> Settings:
-    if settings.log_format not in ("text", "json"):
-        raise ConfigError(f"log_format must be text or json, not {settings.log_format!r}")
+    if settings.log_format not in ("auto", "text", "json"):
+        raise ConfigError(f"log_format must be auto, text or json, not "
+                          f"{settings.log_format!r}")
     if not 0 <= settings.port < 65536:
         raise ConfigError(f"port {settings.port} is out of range")
     if settings.lease_seconds <= 0 or not 0 < settings.heartbeat_interval < settings.lease_seconds:

@@ -12,6 +12,10 @@ import pytest
 from digpy.clock import FakeClock
 
 REPO = Path(__file__).resolve().parent.parent
+
+# Daemons started by tests log to files, where ``auto`` would pick JSON; tests read the text
+# lines (tests/server/test_gc_and_settings.py checks ``auto`` itself).
+os.environ.setdefault("DIGPY_LOG_FORMAT", "text")
 DATA = Path(__file__).resolve().parent / "data"
 
 

@@ -27,7 +27,7 @@ log = logging.getLogger("digpy.scheduler")
               help="Store URL (default: SQLite in <project>/.digpy/scheduler.db).")
 @click.option("--max-task-threads", type=int, default=None, help="Operator threads.")
 @click.option("-c", "--config", "config_file", type=click.Path(path_type=Path), default=None)
-@click.option("--log-format", type=click.Choice(["text", "json"]), default=None)
+@click.option("--log-format", type=click.Choice(["auto", "text", "json"]), default=None)
 def scheduler(project_dir: Path, config_file: Path | None, **flags: Any) -> None:
     """Run a project's schedules, reloading it when its files change."""
     from digpy.cli.server import run_daemon

@@ -52,7 +52,8 @@ a token)."""
 @click.option("--disable-executor", is_flag=True, default=None, help="Do not run attempts.")
 @click.option("-c", "--config", "config_file", type=click.Path(path_type=Path), default=None,
               help="Config file (TOML; see config/server.toml).")
-@click.option("--log-format", type=click.Choice(["text", "json"]), default=None)
+@click.option("--log-format", type=click.Choice(["auto", "text", "json"]), default=None,
+              help="Daemon log lines: text, json, or auto (text on a terminal).")
 @click.option("--disable-api", is_flag=True, default=None, help="Do not serve the REST API.")
 @click.option("--lease-seconds", type=float, default=None,
               help="How long a hold on an attempt lasts without a heartbeat (default 60).")
@@ -182,8 +183,13 @@ class _JsonFormatter(logging.Formatter):
         return json.dumps(entry)
 
 
-def configure_logging(log_format: str) -> None:
-    handler = logging.StreamHandler(sys.stderr)
+def configure_logging(log_format: str, stream: Any = None) -> None:
+    """Daemon log lines on ``stream`` (stderr): ``auto`` is text for a person at a terminal
+    and one JSON object a line for a log collector (journald, a container runtime)."""
+    stream = stream or sys.stderr
+    handler = logging.StreamHandler(stream)
+    if log_format == "auto":
+        log_format = "text" if stream.isatty() else "json"
     if log_format == "json":
         handler.setFormatter(_JsonFormatter())
     else:

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import write_project
+from api_helpers import write_project
 from live_server import LiveServer, live_server, wait_for
 
 from digpy.cli import main

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from conftest import write_project
+from api_helpers import write_project
 from live_server import LiveServer, wait_for
 
 SESSION = "2024-05-01T00:00:00+00:00"

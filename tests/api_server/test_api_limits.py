@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from conftest import write_project
+from api_helpers import write_project
 from live_server import LiveServer
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from conftest import write_project
+from api_helpers import write_project
 from live_server import live_server
 
 pytestmark = pytest.mark.postgres

@@ -7,7 +7,7 @@ import io
 import tarfile
 from pathlib import Path
 
-from conftest import write_project
+from api_helpers import write_project
 from live_server import LiveServer, tar_gz
 
 HELLO = {

@@ -7,7 +7,7 @@ import re
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from conftest import write_project
+from api_helpers import write_project
 from live_server import LiveServer, live_server, wait_for
 
 DAILY = {"daily.dig": "timezone: UTC\nschedule:\n  daily>: 07:00:00\n+a:\n  echo>: hi\n"}

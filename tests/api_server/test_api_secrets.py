@@ -8,7 +8,7 @@ import stat
 import uuid
 from pathlib import Path
 
-from conftest import write_project
+from api_helpers import write_project
 from live_server import LiveServer
 
 SESSION = "2024-05-01T00:00:00+00:00"

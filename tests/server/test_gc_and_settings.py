@@ -3,12 +3,16 @@ settings come from defaults < TOML file < DIGPY_* environment < flags."""
 
 from __future__ import annotations
 
+import io
+import json
+import logging
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from digpy.cli import main
+from digpy.cli.server import configure_logging
 from digpy.errors import ConfigError
 from digpy.model.states import AttemptStatus
 from digpy.settings import Settings, load_settings
@@ -65,3 +69,44 @@ def test_an_unknown_setting_is_an_error_that_lists_the_known_ones(tmp_path: Path
 
 def test_the_default_database_is_sqlite_in_the_data_dir(tmp_path: Path) -> None:
     assert Settings(data_dir=str(tmp_path)).database_url == f"sqlite:///{tmp_path}/digpy.db"
+
+
+class _Stream(io.StringIO):
+    def __init__(self, tty: bool) -> None:
+        super().__init__()
+        self.tty = tty
+
+    def isatty(self) -> bool:
+        return self.tty
+
+
+def _one_line_logged(log_format: str, *, tty: bool) -> str:
+    stream = _Stream(tty)
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    try:
+        configure_logging(log_format, stream)
+        logging.getLogger("digpy.test").info("fired %s", "+wf")
+    finally:
+        root.handlers[:], root.level = handlers, level
+    return stream.getvalue()
+
+
+def test_auto_log_format_is_json_lines_when_stderr_is_not_a_terminal() -> None:
+    line = _one_line_logged("auto", tty=False)
+
+    entry = json.loads(line)
+    assert (entry["level"], entry["logger"], entry["message"]) == ("INFO", "digpy.test",
+                                                                   "fired +wf")
+
+
+def test_auto_log_format_is_text_on_a_terminal() -> None:
+    line = _one_line_logged("auto", tty=True)
+
+    assert line.rstrip().endswith("INFO digpy.test: fired +wf")
+
+
+def test_the_default_log_format_is_auto_and_unknown_formats_are_refused() -> None:
+    assert load_settings(None, {}).log_format == "auto"
+    with pytest.raises(ConfigError, match="log_format must be auto, text or json"):
+        load_settings(None, {"DIGPY_LOG_FORMAT": "xml"})
