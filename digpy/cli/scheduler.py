@@ -28,8 +28,15 @@ log = logging.getLogger("digpy.scheduler")
 @click.option("--max-task-threads", type=int, default=None, help="Operator threads.")
 @click.option("-c", "--config", "config_file", type=click.Path(path_type=Path), default=None)
 @click.option("--log-format", type=click.Choice(["auto", "text", "json"]), default=None)
+@click.option("-b", "--bind", default=None, help="API address (default 127.0.0.1).")
+@click.option("-n", "--port", type=int, default=None,
+              help="API port (default 65432; 0 picks a free one).")
+@click.option("--disable-api", is_flag=True, default=None, help="Do not serve the REST API.")
 def scheduler(project_dir: Path, config_file: Path | None, **flags: Any) -> None:
-    """Run a project's schedules, reloading it when its files change."""
+    """Run a project's schedules, reloading it when its files change.
+
+    Like `digdag scheduler`, it also serves the REST API, so the client commands work
+    against it with `-e http://127.0.0.1:65432`."""
     from digpy.cli.server import run_daemon
     from digpy.settings import load_settings
 
@@ -42,7 +49,8 @@ def scheduler(project_dir: Path, config_file: Path | None, **flags: Any) -> None
     def hooks(store: SqlStore, clock: Clock) -> list[Callable[[], None]]:
         return [ProjectWatcher(project_dir, store, clock)]
 
-    raise SystemExit(run_daemon(settings, [project_dir], hooks=hooks))
+    raise SystemExit(run_daemon(settings, [project_dir], hooks=hooks,
+                                serve_api=not settings.disable_api))
 
 
 def _signature(root: Path) -> tuple[tuple[str, int, int], ...]:

@@ -27,7 +27,9 @@ def start_daemon(data_dir: Path, *args: str, log: Path | None = None,
     return subprocess.Popen(
         [sys.executable, "-m", "digpy", "server", "--data-dir", str(data_dir), *args],
         stdout=out, stderr=subprocess.STDOUT,
-        env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})},
+        # A free API port unless a test asks for one: daemons of one test (or of two test
+        # runs on one machine) never fight over 65432.
+        env={**os.environ, "PYTHONUNBUFFERED": "1", "DIGPY_PORT": "0", **(env or {})},
     )
 
 
