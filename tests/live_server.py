@@ -121,7 +121,7 @@ def start_live_server(data_dir: Path, *args: str, token: str | None = None,
                       env: Mapping[str, str] | None = None) -> LiveServer:
     """Start ``digpy server --port 0`` and wait until its API answers."""
     data_dir.mkdir(parents=True, exist_ok=True)
-    environ = {**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}
+    environ = {**os.environ, "PYTHONUNBUFFERED": "1", "DIGPY_LOG_FORMAT": "text", **(env or {})}
     environ.pop("DIGPY_API_TOKEN", None)
     if token:
         environ["DIGPY_API_TOKEN"] = token

@@ -29,7 +29,8 @@ def start_daemon(data_dir: Path, *args: str, log: Path | None = None,
         stdout=out, stderr=subprocess.STDOUT,
         # A free API port unless a test asks for one: daemons of one test (or of two test
         # runs on one machine) never fight over 65432.
-        env={**os.environ, "PYTHONUNBUFFERED": "1", "DIGPY_PORT": "0", **(env or {})},
+        env={**os.environ, "PYTHONUNBUFFERED": "1", "DIGPY_PORT": "0",
+             "DIGPY_LOG_FORMAT": "text", **(env or {})},  # tests read text lines
     )
 
 
