@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
@@ -405,8 +405,13 @@ class LocalEngine:
 
     @contextmanager
     def _locked(self) -> Iterator[None]:
+        from digpy.agent.orphans import sole_driver_records
         from digpy.store.sql.local import RunLock, local_state_path
 
-        lock = RunLock(local_state_path(self.project_path)) if self._own_store else nullcontext()
-        with lock:
+        if not self._own_store:  # an injected store: the caller owns its locking
+            yield
+            return
+        state = local_state_path(self.project_path)
+        # Commands a killed run left behind are stopped before anything runs again.
+        with RunLock(state), sole_driver_records(state.parent / "running"):
             yield

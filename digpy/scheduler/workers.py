@@ -7,7 +7,9 @@ A daemon drives only the attempts it holds a lease on (scheduler.leasing): it cl
 or expired ones while it has idle worker threads, so several daemons on PostgreSQL share
 the work, renews its leases every heartbeat, and drops an attempt whose lease it lost.
 Tasks a crashed daemon left RUNNING run again when the attempt is taken over
-(at-least-once), and ``retry_at`` waits continue from the store.
+(at-least-once), and ``retry_at`` waits continue from the store. Their commands may still be
+running (own process groups survive ``kill -9``): the ones recorded on this host under
+``<data_dir>/running`` are stopped first (agent.orphans), so a task never runs twice at once.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 
+from digpy.agent.orphans import kill_orphans
 from digpy.agent.pool import Driven, Driver, WorkerPool
 from digpy.agent.runner import Job, TaskRunner
 from digpy.agent.workspace import FileLogs, SecretsFactory, registry_resolver
@@ -29,6 +32,7 @@ from digpy.model.leases import Lease
 from digpy.model.records import Attempt, Task
 from digpy.scheduler.archive import extract_archive
 from digpy.scheduler.leasing import LeasedExecutor, new_daemon_id
+from digpy.spi.process import set_process_records
 from digpy.store.base import Store
 
 log = logging.getLogger(__name__)
@@ -77,6 +81,12 @@ class AttemptWorkers:
         self.pool = WorkerPool(self.runner, max_task_threads)
         self.driver = Driver(self.runner, self.pool, clock, executor_for=self._executor_for)
         self._paths: dict[int, Path] = {}  # revision id -> project directory
+        self._records = set_process_records(self.running_dir)
+
+    @property
+    def running_dir(self) -> Path:
+        """Where this daemon's task commands are recorded while they run."""
+        return self.data_dir / "running"
 
     @property
     def busy(self) -> bool:
@@ -92,6 +102,8 @@ class AttemptWorkers:
                     log.info("freed %d lease(s) of a previous daemon on this database", freed)
             tx.leases.register_daemon(self.daemon_id, host=self.daemon_id.split(":")[0],
                                       pid=os.getpid())
+        if exclusive:  # every recorded command of this host outlived a daemon: stop them all
+            kill_orphans(self.running_dir)
         log.info("daemon %s: lease %gs, heartbeat %gs", self.daemon_id,
                  self.leases.lease_seconds, self.leases.heartbeat_seconds)
 
@@ -160,6 +172,7 @@ class AttemptWorkers:
 
     def close(self) -> None:
         self.pool.shutdown()
+        set_process_records(self._records)
 
     def _demand(self) -> int:
         """Threads the driven attempts want soon: their READY tasks, and at least one for an
@@ -178,6 +191,9 @@ class AttemptWorkers:
         with self.store.read() as tx:
             attempt = tx.attempts.get_attempt(lease.attempt_id)
         executor = self._executor(attempt, lease)
+        # Before its RUNNING tasks go back to READY: the previous owner's commands on this
+        # host must be gone, or the re-run would overlap them.
+        kill_orphans(self.running_dir, attempt_id=attempt.id)
         executor.recover_running(self.clock.now())
         self.driver.add(executor)
 
