@@ -3,15 +3,17 @@ command-line flags, frozen once loaded. ``config/server.toml`` shows every key."
 
 from __future__ import annotations
 
+import json
 import os
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
 from digpy.dsl.durations import parse_duration
 from digpy.errors import ConfigError
+from digpy.spi.notify import NotificationFailed, NotifierConfig, parse_headers
 
 DEFAULT_PORT = 65432
 
@@ -46,6 +48,16 @@ class Settings:
     attempt_max_run: int = 100
     task_ttl: str = "1d"  # a duration (dsl.durations): "1d", "12h", "90m", "3600"
     attempt_ttl: str = "7d"
+    # System notifications (spec §8.7; digpy.spi.notify): log | http | shell. Sent by
+    # notify>, SLA alerts and the attempt_ttl timeout.
+    notification_type: str = "log"
+    notification_http_url: str = field(default="", repr=False)  # may hold a token
+    notification_http_method: str = "POST"
+    # JSON object text (a TOML table is accepted too); repr=False: credentials
+    notification_http_headers: str = field(default="", repr=False)
+    notification_http_timeout: float = 30.0
+    notification_shell_command: str = ""
+    notification_shell_timeout: float = 30.0
 
     @property
     def heartbeat_interval(self) -> float:
@@ -58,6 +70,12 @@ class Settings:
     @property
     def attempt_ttl_seconds(self) -> int:
         return parse_duration(self.attempt_ttl)
+
+    @property
+    def notifier(self) -> NotifierConfig:
+        prefix = "notification_"
+        return NotifierConfig.from_values({f.name[len(prefix):]: getattr(self, f.name)
+                                           for f in fields(self) if f.name.startswith(prefix)})
 
     @property
     def data_path(self) -> Path:
@@ -123,6 +141,13 @@ def _checked(settings: Settings) -> Settings:
                           f"(got {settings.lease_seconds:g} and {settings.heartbeat_seconds:g})")
     if settings.attempt_max_run < 1:
         raise ConfigError(f"attempt_max_run must be at least 1, not {settings.attempt_max_run}")
+    if not isinstance(settings.notification_http_headers, str):  # a TOML table
+        settings = replace(settings, notification_http_headers=json.dumps(
+            dict(parse_headers(settings.notification_http_headers))))
+    try:
+        settings.notifier  # noqa: B018  # validates the notification_* settings
+    except NotificationFailed as exc:
+        raise ConfigError(str(exc)) from None
     return replace(settings, task_ttl=_ttl("task_ttl", settings.task_ttl),
                    attempt_ttl=_ttl("attempt_ttl", settings.attempt_ttl))
 

@@ -170,6 +170,7 @@ BUILTIN_OPERATORS: dict[str, str] = {
     "py": "digpy_operators.py:PyOperator",
     "http": "digpy_operators.http:HttpOperator",
     "mail": "digpy_operators.mail:MailOperator",
+    "notify": "digpy_operators.notify:NotifyOperator",
 }
 
 

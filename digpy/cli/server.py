@@ -80,6 +80,10 @@ def run_daemon(settings: Settings, projects: Sequence[Path], *,
 
         check_bind(settings.bind, settings.api_token)  # before anything is opened: exit 2
     configure_logging(settings.log_format)
+    # notify>, SLA alerts and attempt_ttl timeouts send through the configured notifier.
+    from digpy.spi.notify import install
+
+    install(settings.notifier)
     settings.data_path.mkdir(parents=True, exist_ok=True)
     try:
         store, lock = open_daemon_store(settings)

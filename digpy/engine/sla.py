@@ -6,9 +6,10 @@ deadline is derived, not stored: it follows from the attempt (trigger, session t
 creation time, zone) and the root task's ``sla:`` config, and "fired already" is the
 ``^sla`` task existing in the attempt. So a restart neither loses nor repeats an SLA.
 
-Differences from Digdag: ``alert: true`` logs a warning (digpy has no ``notify>``; alerts
-belong to listeners, see docs/engine.md) instead of adding a ``^sla^alert`` task;
-``fail: true`` adds ``^sla^fail`` (``fail>: SLA violation``) next to the user's tasks.
+As Digdag, ``alert: true`` (the default) adds ``^sla^alert`` (``notify>: SLA violation``,
+sent through the system notifier, digpy.spi.notify) and ``fail: true`` adds ``^sla^fail``
+(``fail>: SLA violation``), in that order, next to the user's tasks: under the ``^sla``
+group, or beside ``^sla`` when the ``sla:`` block is a single operator.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ log = logging.getLogger(__name__)
 
 SLA_TASK = "^sla"
 FAIL_TASK = "^fail"
+ALERT_TASK = "^alert"
 VIOLATION = "SLA violation"
 
 
@@ -102,10 +104,8 @@ def fire(unit: Unit, rules: Rules, attempt: Attempt, monitor: SlaMonitor) -> boo
         return False
     rows = _sla_rows(rules, root.id, root.full_name, monitor.sla)
     unit.insert(rules.attempt_id, rows)
-    if monitor.sla.alert:
-        log.warning("%s: attempt %s of %s (session %s) is not done by %s", VIOLATION,
-                    attempt.id, attempt.workflow_name, attempt.session_time.isoformat(),
-                    monitor.due.isoformat())
+    log.info("%s: attempt %s of %s (session %s) is not done by %s", VIOLATION, attempt.id,
+             attempt.workflow_name, attempt.session_time.isoformat(), monitor.due.isoformat())
     return True
 
 
@@ -117,10 +117,13 @@ def _sla_rows(rules: Rules, root_id: int, root_name: str, sla: Sla) -> list[NewT
         log.warning("skipping the sla: tasks of %s: %s", root_name, exc)
         compiled = rules.compile_subtasks({}, name=SLA_TASK, parent_full_name=root_name)
     rows = compiled_rows(compiled, parent_id=root_id)
-    if sla.fail:
-        failing = rules.compile_subtasks({"fail>": VIOLATION}, name=FAIL_TASK,
-                                         parent_full_name=root_name + SLA_TASK)
-        extra = compiled_rows(failing, parent_id=root_id, offset=len(rows))
+    wanted = [(sla.alert, ALERT_TASK, "notify>"), (sla.fail, FAIL_TASK, "fail>")]
+    for on, name, operator in wanted:
+        if not on:
+            continue
+        generated = rules.compile_subtasks({operator: VIOLATION}, name=name,
+                                           parent_full_name=root_name + SLA_TASK)
+        extra = compiled_rows(generated, parent_id=root_id, offset=len(rows))
         if compiled[0].is_group:  # under the ^sla group just added, else beside the task
             extra[0] = replace(extra[0], parent_id=None, parent_ref=0)
         rows.extend(extra)

@@ -11,13 +11,15 @@
   attempts it drives (in memory, no query) once per scheduler interval (``TtlEnforcer``);
   an attempt with a task RUNNING longer than ``task_ttl``, or created longer than
   ``attempt_ttl`` ago, is killed like ``digpy kill`` (running operators are stopped, the
-  attempt ends ``killed``). ``attempt_ttl`` also logs Digdag's "Workflow execution timeout"
-  notification as a warning (digpy has no notifier).
+  attempt ends ``killed``). ``attempt_ttl`` also sends Digdag's "Workflow execution timeout"
+  notification through the system notifier (digpy.spi.notify), on a thread of its own so a
+  slow webhook never delays the loop.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -27,6 +29,7 @@ from digpy.clock import Clock
 from digpy.dsl.durations import parse_duration
 from digpy.errors import DigpyError
 from digpy.model.records import Attempt, Task
+from digpy.spi.notify import Notification, send_in_background
 from digpy.store.base import Tx
 
 if TYPE_CHECKING:  # the API imports this module; it needs no worker pool
@@ -35,6 +38,7 @@ if TYPE_CHECKING:  # the API imports this module; it needs no worker pool
 log = logging.getLogger(__name__)
 
 DEFAULT_ATTEMPT_MAX_RUN = 100
+TIMEOUT_MESSAGE = "Workflow execution timeout"
 LIMIT_RETRY = timedelta(minutes=10)  # Digdag retries a slot refused by a limit this much later
 
 
@@ -114,6 +118,7 @@ class TtlEnforcer:
         self.clock = clock
         self.every = every
         self._next = clock.monotonic()
+        self.notifying: list[threading.Thread] = []  # timeout notifications being sent
 
     def check(self, driver: Driver) -> list[Expired]:
         if self.clock.monotonic() < self._next:
@@ -129,9 +134,25 @@ class TtlEnforcer:
             if found is None:
                 continue
             _report(executor.attempt, executor.scope.project_name, found)
+            if found.timeout:
+                self._notify_timeout(executor.attempt, executor.scope.project_name, now)
             driver.kill(executor, found.reason)
             killed.append(found)
         return killed
+
+    def _notify_timeout(self, attempt: Attempt, project: str, now: datetime) -> None:
+        self.notifying = [t for t in self.notifying if t.is_alive()]
+        self.notifying.append(send_in_background(timeout_notification(attempt, project, now)))
+
+
+def timeout_notification(attempt: Attempt, project: str, now: datetime) -> Notification:
+    """Digdag's attempt_ttl notification: the attempt's identity, no task."""
+    return Notification(
+        timestamp=now, message=TIMEOUT_MESSAGE, project_id=attempt.project_id,
+        project_name=project, workflow_name=attempt.workflow_name,
+        revision=attempt.revision_name, attempt_id=attempt.id, session_id=attempt.session_id,
+        timezone=attempt.timezone, session_uuid=attempt.session_uuid,
+        session_time=attempt.session_time)
 
 
 def _report(attempt: Attempt, project: str, expired: Expired) -> None:
