@@ -1,5 +1,6 @@
 """SLA (spec §5.6): an attempt still running at its SLA time gets the ``^sla`` tasks (and
-``^sla^fail`` with ``fail: true``), once; in ``digpy run`` as in the daemon, as in Digdag.
+``^sla^alert`` with ``alert: true``, ``^sla^fail`` with ``fail: true``), once; in
+``digpy run`` as in the daemon, as in Digdag.
 The engine cases run on a FakeClock; one ``digpy run`` runs for real."""
 
 from __future__ import annotations
@@ -79,15 +80,50 @@ def test_a_run_done_before_its_sla_adds_no_sla_tasks(tmp_path: Path, template_db
     assert not any("^sla" in name for name in states(result))
 
 
-@pytest.mark.parametrize(("alert", "logged"), [("true", True), ("false", False)])
-def test_alert_logs_an_sla_violation_warning(
-    tmp_path: Path, template_db: Path, caplog: pytest.LogCaptureFixture, alert: str,
-    logged: bool,
+@pytest.mark.parametrize(("sla", "added"), [
+    ("  +notice: {trace>: notice}\n",
+     ["+wf^sla", "+wf^sla+notice", "+wf^sla^alert"]),
+    ("  fail: true\n  +notice: {trace>: notice}\n",
+     ["+wf^sla", "+wf^sla+notice", "+wf^sla^alert", "+wf^sla^fail"]),
+    ("  alert: false\n  +notice: {trace>: notice}\n", ["+wf^sla", "+wf^sla+notice"]),
+    ("  fail: true\n  trace>: notice\n", ["+wf^sla", "+wf^sla^alert", "+wf^sla^fail"]),
+])
+def test_alert_adds_an_sla_alert_notify_task_before_the_fail_task(
+    tmp_path: Path, template_db: Path, caplog: pytest.LogCaptureFixture, sla: str,
+    added: list[str],
 ) -> None:
-    with caplog.at_level(logging.WARNING, logger="digpy.engine.sla"):
-        run_local(tmp_path, template_db, f"sla:\n  duration: 00:01:00\n  alert: {alert}\n" + SLOW)
+    with caplog.at_level(logging.WARNING, logger="digpy.notify"):
+        result, _ = run_local(tmp_path, template_db, "sla:\n  duration: 00:01:00\n" + sla + SLOW)
 
-    assert any("SLA violation" in r.getMessage() for r in caplog.records) is logged
+    assert [name for name in states(result) if "^sla" in name] == added
+    alerts = [r.getMessage() for r in caplog.records if r.name == "digpy.notify"]
+    if "+wf^sla^alert" in added:  # the default log notifier: a warning naming the task
+        assert states(result)["+wf^sla^alert"] == "success"
+        assert alerts == ["Notification: SLA violation (project default, workflow wf, "
+                          f"attempt {result.attempt_id}, task +wf^sla^alert)"]
+    else:
+        assert alerts == []
+
+
+def test_the_sla_alert_sits_under_the_sla_group_or_beside_a_single_sla_task(
+    tmp_path: Path, template_db: Path
+) -> None:
+    harness = Harness(project=tmp_path, template_db=template_db)
+    with harness.engine() as engine:
+        engine.run(compile_text("sla:\n  duration: 00:01:00\n  +n: {trace>: n}\n" + SLOW))
+        engine.run(compile_text("sla:\n  duration: 00:01:00\n  trace>: n\n" + SLOW, "wf2"))
+    store = open_store(sqlite_url(tmp_path / ".digpy" / "state.db"))
+    try:
+        with store.read() as tx:
+            parents = {}
+            for attempt_id in (1, 2):
+                tasks = {t.id: t for t in tx.tasks.list_tasks(attempt_id)}
+                parents.update({t.full_name: tasks[t.parent_id].full_name
+                                for t in tasks.values() if t.parent_id is not None})
+    finally:
+        store.close()
+    assert parents["+wf^sla^alert"] == "+wf^sla"  # the sla: block is a group
+    assert parents["+wf2^sla^alert"] == "+wf2"  # a single operator: beside it, as ^fail
 
 
 def test_digpy_run_fires_the_sla_of_a_real_slow_task(
