@@ -18,7 +18,6 @@ import json
 import os
 import select
 import signal
-import socket
 import subprocess
 import threading
 import time
@@ -34,7 +33,9 @@ POLL_SECONDS = 0.05  # how often ctx.cancel is checked while the command runs
 KILL_GRACE_SECONDS = 0.8  # SIGTERM first; whatever is left after this gets SIGKILL
 MAX_LINE_CHARS = 64 * 1024  # a line longer than this is written in pieces
 _READ_SIZE = 64 * 1024
-HOST = socket.gethostname()  # a record names its host: only that host can check its pid
+# A record names its host: only that host can check its pid. (socket.gethostname() is the
+# same name; uname spares importing socket at start-up.)
+HOST = os.uname().nodename
 
 _records: Path | None = None  # where run_command records its children; None: nowhere
 
