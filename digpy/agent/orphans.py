@@ -44,16 +44,23 @@ class ProcessRecord:
     host: str
     attempt_id: int
     task_id: int
+    owner: int  # the driver that started it: pid and start time
+    owner_started: int | None
 
 
 def kill_orphans(directory: Path, *, attempt_id: int | None = None) -> int:
-    """Stop the recorded process groups on this host (of ``attempt_id``, or all) whose
-    leader still has its recorded start time, wait until they are gone and delete their
-    records; records of other hosts stay. Returns how many groups were stopped."""
+    """Stop the recorded process groups on this host whose leader still has its recorded
+    start time, wait until they are gone and delete their records; records of other hosts
+    stay. With ``attempt_id`` (a takeover: the lease says the old driver is gone, even if it
+    is only paused) that attempt's records; without (a sweep at start-up) every record whose
+    driver is dead — a live one on the same directory is still waiting on its commands.
+    Returns how many groups were stopped."""
     stopped = 0
     for record in _records(directory, attempt_id):
         if record.host != HOST:
             continue  # its pid means nothing here; the other host's next driver stops it
+        if attempt_id is None and _driver_alive(record):
+            continue
         if _stop_group(record):
             stopped += 1
             log.warning("stopped process group %d of task %d (attempt %d) left running by "
@@ -82,7 +89,8 @@ def read_record(path: Path) -> ProcessRecord | None:
         data = json.loads(path.read_bytes())
         return ProcessRecord(path=path, pid=int(data["pid"]), started=int(data["started"]),
                              pgid=int(data["pgid"]), host=str(data["host"]),
-                             attempt_id=int(data["attempt_id"]), task_id=int(data["task_id"]))
+                             attempt_id=int(data["attempt_id"]), task_id=int(data["task_id"]),
+                             owner=int(data["owner"]), owner_started=data.get("owner_started"))
     except (OSError, ValueError, KeyError, TypeError):
         return None
 
@@ -114,6 +122,13 @@ def _stop_group(record: ProcessRecord) -> bool:
         if not _wait_gone(record, GONE_TIMEOUT_SECONDS):
             log.warning("process group %d did not exit after SIGKILL", record.pgid)
     return True
+
+
+def _driver_alive(record: ProcessRecord) -> bool:
+    """A killed driver nobody reaped yet (a zombie) is dead: it waits on nothing."""
+    started = process_start_time(record.owner)
+    return started is not None and started == record.owner_started and \
+        not _zombie(record.owner)
 
 
 def _is_ours(record: ProcessRecord) -> bool:

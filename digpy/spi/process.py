@@ -144,15 +144,29 @@ def _record(ctx: OperatorContext, pid: int) -> Path | None:
         return None
     request = ctx.request
     path = directory / f"{request.attempt_id}.{request.task_id}.{pid}.json"
+    owner, owner_started = _owner()
     data = json.dumps({"pid": pid, "started": started, "pgid": pid, "host": HOST,
                        "attempt_id": request.attempt_id, "task_id": request.task_id,
-                       "owner": os.getpid()}).encode()
+                       "owner": owner, "owner_started": owner_started}).encode()
     try:
         _write_new(path, data)
     except OSError as exc:  # the caller kills the command: unrecorded, it could run twice
         raise TaskFailed(f"Cannot record the command's process in {directory}: "
                          f"{exc.strerror}") from None
     return path
+
+
+def _owner() -> tuple[int, int | None]:
+    """This process (the driver) as pid and start time, read once per pid (a fork has its
+    own): a sweep leaves the records of a driver that is still alive."""
+    global _owner_cache
+    pid = os.getpid()
+    if _owner_cache[0] != pid:
+        _owner_cache = (pid, process_start_time(pid))
+    return _owner_cache
+
+
+_owner_cache: tuple[int, int | None] = (0, None)
 
 
 def _write_new(path: Path, data: bytes) -> None:

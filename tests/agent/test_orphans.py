@@ -38,13 +38,17 @@ def start(procs: list[subprocess.Popen[bytes]], script: str) -> subprocess.Popen
 
 
 def record(directory: Path, pid: int, *, started: int | None = None, host: str = HOST,
-           attempt_id: int = 1, task_id: int = 2) -> Path:
+           attempt_id: int = 1, task_id: int = 2, owner: int | None = None) -> Path:
+    """A record as ``run_command`` writes it; its driver is dead unless ``owner`` is given
+    (a live pid whose start time is recorded)."""
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / f"{attempt_id}.{task_id}.{pid}.json"
     real = process_start_time(pid)
-    path.write_text(json.dumps({"pid": pid, "started": real if started is None else started,
-                                "pgid": pid, "host": host, "attempt_id": attempt_id,
-                                "task_id": task_id, "owner": 1}))
+    path.write_text(json.dumps({
+        "pid": pid, "started": real if started is None else started, "pgid": pid,
+        "host": host, "attempt_id": attempt_id, "task_id": task_id,
+        "owner": owner or 0, "owner_started": process_start_time(owner) if owner else None,
+    }))
     return path
 
 
@@ -128,6 +132,17 @@ def test_only_the_records_of_the_attempt_taken_over_are_acted_on(
     assert kill_orphans(tmp_path, attempt_id=7) == 1
     assert mine.wait(5) is not None and other.poll() is None
     assert kept.exists()
+
+
+def test_a_sweep_leaves_a_live_drivers_records_but_a_takeover_stops_them(
+    tmp_path: Path, spawned: list[subprocess.Popen[bytes]],
+) -> None:
+    proc = start(spawned, "sleep 30; true")
+    path = record(tmp_path, proc.pid, attempt_id=5, owner=os.getpid())  # this test drives it
+    assert kill_orphans(tmp_path) == 0
+    assert proc.poll() is None and path.exists()
+    assert kill_orphans(tmp_path, attempt_id=5) == 1  # the lease moved: stop it anyway
+    assert proc.wait(5) is not None and not path.exists()
 
 
 def test_an_empty_record_left_by_a_writer_killed_mid_write_is_dropped(tmp_path: Path) -> None:
