@@ -86,6 +86,11 @@ class WorkerPool:
 class Driven:
     executor: AttemptExecutor
     selection: LocalSelection = field(default_factory=LocalSelection)
+    # Outcomes not yet known to be recorded: kept until an ``advance`` returns, so a store
+    # error never drops one (replaying a recorded one is a no-op: the task is no longer
+    # RUNNING). ``suspect``: the last advance raised, maybe after its commit.
+    pending: list[tuple[Task, Outcome]] = field(default_factory=list)
+    suspect: bool = False
 
 
 class Driver:
@@ -199,17 +204,40 @@ class Driver:
         """Record ``results``, propagate, claim READY tasks up to the free threads and start
         them; outcomes known without running (replayed, skipped, a template error) go round
         again. How many tasks were claimed."""
-        executor = driven.executor
-        claimed = executor.advance(results, now, claim=self.pool.free, log_path=self._log_path)
-        total = len(claimed)
-        while claimed:
-            immediate = self._launch(driven, claimed, now)
-            if not immediate:
-                break
-            claimed = executor.advance(immediate, now, claim=self.pool.free,
-                                       log_path=self._log_path)
+        driven.pending.extend(results)
+        if driven.suspect:
+            driven.pending.extend(self._launch(driven, self._recover(driven, now), now))
+        total = 0
+        while True:
+            claimed = self._advance_once(driven, now)
             total += len(claimed)
-        return total
+            if not claimed:
+                return total
+            driven.pending.extend(self._launch(driven, claimed, now))
+            if not driven.pending:
+                return total
+
+    def _advance_once(self, driven: Driven, now: datetime) -> list[Task]:
+        try:
+            claimed = driven.executor.advance(driven.pending, now, claim=self.pool.free,
+                                              log_path=self._log_path)
+        except BaseException:
+            driven.suspect = True
+            raise
+        driven.pending.clear()
+        return claimed
+
+    def _recover(self, driven: Driven, now: datetime) -> list[Task]:
+        """After an advance that raised: rebuild the graph from the store (the executor's
+        own reload may have failed too), and return the tasks stored RUNNING that no thread
+        runs and no pending outcome reports: a claim that committed although it reported
+        an error. They are this driver's to run (once: they were never handed over)."""
+        executor = driven.executor
+        executor.reload()
+        driven.suspect = False
+        reported = {task.id for task, _ in driven.pending}
+        return [t for t in executor.running
+                if t.id not in self.pool.running and t.id not in reported]
 
     def _launch(self, driven: Driven, claimed: Sequence[Task], now: datetime
                 ) -> list[tuple[Task, Outcome]]:
@@ -274,10 +302,14 @@ class Driver:
         for job, outcome in finished:
             owners[id(job.executor)] = job.executor
             by_executor.setdefault(id(job.executor), []).append((job.task, outcome))
+        advancing = []
         for driven in list(self.attempts):
             results = by_executor.pop(id(driven.executor), None)
-            if results:
-                self._advance(driven, results, now)
+            if results:  # kept before any store call: a failure below loses none of them
+                driven.pending.extend(results)
+                advancing.append(driven)
+        for driven in advancing:
+            self._advance(driven, (), now)
         for key, results in by_executor.items():
             # An attempt its owner dropped meanwhile (a daemon lost its lease): just report.
             owners[key].finish(results, now)

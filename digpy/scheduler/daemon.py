@@ -33,6 +33,7 @@ from digpy.store.sql.local import RunLock
 log = logging.getLogger(__name__)
 
 IDLE_SLEEP_SECONDS = 0.2  # how long the loop naps when no attempt needs it
+FAULT_BACKOFF_SECONDS = 0.2  # after a failed round: the database gets a breath, stop stays quick
 
 
 class DaemonLocked(StoreLocked):
@@ -103,7 +104,47 @@ class Daemon:
         log.info("stopped")
 
     def step(self) -> None:
-        """One loop round: a schedule tick when due, then the workers."""
+        """One loop round. A round that raises (the database busy, timing out or cut off,
+        even after a commit whose reply was lost) is logged and the next round retries:
+        every step of a round is idempotent against the store (reliability R9), so the loop
+        never dies of a transient error."""
+        try:
+            self._round()
+        except Exception as exc:  # the loop outlives any one round
+            self._round_failed(exc)
+
+    def _round_failed(self, exc: Exception) -> None:
+        if _transient(exc):
+            log.warning("loop round failed, retrying: %s: %s", type(exc).__name__,
+                        (str(exc).splitlines() or [""])[0])
+        else:
+            log.exception("loop round failed unexpectedly, retrying")
+        self.clock.sleep(FAULT_BACKOFF_SECONDS)
+        try:
+            self._adopt_held()
+        except Exception as again:  # still failing: the next round retries
+            log.warning("resync after a failed round failed too: %s",
+                        (str(again).splitlines() or [""])[0])
+
+    def _adopt_held(self) -> None:
+        """Drive every attempt this daemon holds a lease on but does not drive: a lease
+        claim whose commit succeeded but reported an error leaves such attempts, which no
+        one else would take while the heartbeat renews them."""
+        if self.settings.disable_executor or not self._registered:
+            return
+        workers = self.workers
+        with self.store.write() as tx:
+            held = tx.leases.heartbeat(workers.daemon_id,
+                                       lease_seconds=workers.leases.lease_seconds)
+        driven = {d.executor.attempt.id for d in workers.driver.attempts}
+        for lease in held:
+            if lease.attempt_id not in driven:
+                log.info("attempt %d: leased but not driven after a failed round; adopting",
+                         lease.attempt_id)
+                workers._drive(lease)  # the path a fresh claim takes
+
+    def _round(self) -> None:
+        """A schedule tick when due, then the workers."""
         if not self._registered and not self.settings.disable_executor:
             self.workers.register(exclusive=sqlite_path(self.settings.database_url) is not None)
             self._registered = True
@@ -133,6 +174,12 @@ class Daemon:
         if due is not None and due > now:
             wait = (due - now).total_seconds()
             self._next_tick = min(self._next_tick, self.clock.monotonic() + wait)
+
+
+def _transient(exc: Exception) -> bool:
+    """A database error worth only a warning: the store's lock timeout, or any SQLAlchemy
+    operational/connection error (matched by module: no SQL import outside store.sql)."""
+    return isinstance(exc, StoreLocked) or type(exc).__module__ == "sqlalchemy.exc"
 
 
 def open_daemon_store(settings: Settings) -> tuple[SqlStore, RunLock | None]:
