@@ -76,10 +76,31 @@ def kill_attempt(ctx: ApiContext, req: ApiRequest) -> dict[str, Any]:
 def start_attempt(ctx: ApiContext, req: ApiRequest) -> dict[str, Any]:
     """``PUT /api/attempts``: a session's first attempt, or a retry (a new name, maybe
     resuming an earlier attempt). 409 with the conflicting attempt; 429 while
-    ``attempt_max_run`` attempts are running (scheduler.limits)."""
+    ``attempt_max_run`` attempts are running (scheduler.limits).
+
+    With an idempotency key (``Idempotency-Key`` header or ``requestId`` field; Digdag has
+    none) a repeated request answers 200 with the attempt the first one started, however
+    many race (reliability C6): the key is stored, unique, with the attempt."""
+    body = req.json()
+    key = _idempotency_key(req, body)
+    if key is None:
+        return _start(ctx, body, None)
+    try:
+        return _started_with(ctx, key, body) or _start(ctx, body, key)
+    except (ApiError, Conflict) as exc:
+        if isinstance(exc, ApiError) and exc.status != 409:
+            raise
+        # Lost the race to a request with the same key (its session or key insert won):
+        # answer with its attempt; a 409 for any other reason stands.
+        found = _started_with(ctx, key, body)
+        if found is None:
+            raise
+        return found
+
+
+def _start(ctx: ApiContext, body: Mapping[str, Any], key: str | None) -> dict[str, Any]:
     from digpy.engine import attempts as engine
 
-    body = req.json()
     definition_id = parse_id(body.get("workflowId"), "workflowId")
     session_time = parse_time(body.get("sessionTime"), "sessionTime")
     name, params = _name(body), _params(body)
@@ -96,7 +117,7 @@ def start_attempt(ctx: ApiContext, req: ApiRequest) -> dict[str, Any]:
         params=_with_session_variables(workflow, session_time, params),
         trigger=Trigger.RETRY if name else Trigger.API, who="api", resume=plan)
     try:
-        attempt = _start_within_limit(ctx, request)
+        attempt = _start_within_limit(ctx, request, key)
     except Conflict:  # started by someone else between the check and the insert
         with ctx.store.read() as tx:
             _check_session(ctx, tx, definition, session_time, name)
@@ -105,7 +126,38 @@ def start_attempt(ctx: ApiContext, req: ApiRequest) -> dict[str, Any]:
         return attempt_json(Names(tx), tx.attempts.get_attempt(attempt.id))
 
 
-def _start_within_limit(ctx: ApiContext, request: Any) -> Attempt:
+def _idempotency_key(req: ApiRequest, body: Mapping[str, Any]) -> str | None:
+    header = req.headers.get("idempotency-key")
+    field = body.get("requestId")
+    if header is not None and field is not None and header != field:
+        raise bad_request("the Idempotency-Key header and requestId differ; send one")
+    key = header if header is not None else field
+    if key is None:
+        return None
+    if not isinstance(key, str) or not 0 < len(key) <= 255:
+        raise bad_request("an idempotency key (Idempotency-Key or requestId) must be a "
+                          "string of 1 to 255 characters")
+    return key
+
+
+def _started_with(ctx: ApiContext, key: str, body: Mapping[str, Any]
+                  ) -> dict[str, Any] | None:
+    """The attempt a request with ``key`` started, as JSON; 409 when that request was for
+    another workflow or session (a key is one user action, never reused)."""
+    with ctx.store.read() as tx:
+        attempt = tx.attempts.find_by_idempotency_key(key)
+        if attempt is None:
+            return None
+        found = attempt_json(Names(tx), attempt)
+    same = (str(attempt.workflow_definition_id) == str(body.get("workflowId"))
+            and attempt.session_time == parse_time(body.get("sessionTime"), "sessionTime"))
+    if not same:
+        raise ApiError(409, f"idempotency key {key!r} already started attempt {attempt.id} "
+                       "of another workflow or session", found)
+    return found
+
+
+def _start_within_limit(ctx: ApiContext, request: Any, key: str | None) -> Attempt:
     """Count the running attempts in the transaction that inserts the new one."""
     from digpy.engine.attempts import start_attempt_in
     from digpy.scheduler.limits import TooManyAttempts, check_capacity
@@ -113,7 +165,10 @@ def _start_within_limit(ctx: ApiContext, request: Any) -> Attempt:
     try:
         with ctx.store.write() as tx:
             check_capacity(tx, ctx.attempt_max_run)
-            return start_attempt_in(tx, request, now=ctx.clock.now())
+            attempt = start_attempt_in(tx, request, now=ctx.clock.now())
+            if key is not None:
+                tx.attempts.set_idempotency_key(attempt.id, key)
+            return attempt
     except TooManyAttempts as exc:
         raise ApiError(429, str(exc)) from None
 

@@ -161,6 +161,18 @@ class AttemptRepo(ABC):
         ``attempt_max_run`` limit). Backends override this with a COUNT."""
         return len(self.list_running_attempts())
 
+    def set_idempotency_key(self, attempt_id: int, key: str) -> None:
+        """Record the client's idempotency key of the request that created the attempt
+        (reliability C6), in that request's transaction. Only the server's store has it
+        (the local ``digpy run`` store serves no API).
+
+        :raises Conflict: another attempt has the key (the transaction must roll back)."""
+        raise NotImplementedError("idempotency keys need the server store")
+
+    def find_by_idempotency_key(self, key: str) -> Attempt | None:
+        """The attempt created with this idempotency key, or None."""
+        raise NotImplementedError("idempotency keys need the server store")
+
     @abstractmethod
     def finish_attempt(
         self,

@@ -20,7 +20,7 @@ from digpy.cli.client.http import ConflictOnServer, path
 from digpy.cli.client.output import emit_detail
 from digpy.cli.client.remote import HttpBackend
 from digpy.cli.client.views import AttemptView
-from digpy.errors import ConfigError
+from digpy.errors import ConfigError, DigpyError
 
 SERVER_MODES = {"hourly": "hour", "daily": "day", "schedule": "schedule"}
 KEYWORDS = ("now", *SERVER_MODES)
@@ -34,11 +34,28 @@ def start_on_server(backend: HttpBackend, project: str, workflow: str, *, sessio
     body = {"workflowId": found["id"], "sessionTime": when, "retryAttemptName": name,
             "params": dict(params), "resume": None}
     try:
-        created = wire.attempt(backend.client.send("PUT", path("api", "attempts"), body).json())
+        created = put_attempt(backend, body)
     except ConflictOnServer as exc:
         raise _existing_session(backend, exc, when) from None
     _print_started("Started a session attempt:", created, backend)
     return 0
+
+
+def put_attempt(backend: HttpBackend, body: Mapping[str, Any]) -> AttemptView:
+    """``PUT /api/attempts`` with one idempotency key (``requestId``) for this user action,
+    tried twice when the first try got no answer or a server failure (5xx, 429): the
+    request may have started the attempt before the answer was lost, and the key makes
+    the server return that attempt instead of a 409 or a second one (reliability C6).
+    Refusals (4xx: ConfigError) are final."""
+    keyed = {**body, "requestId": uuid.uuid4().hex}
+    target = path("api", "attempts")
+    try:
+        return wire.attempt(backend.client.send("PUT", target, keyed).json())
+    except ConfigError:
+        raise
+    except DigpyError:
+        pass  # the second try's error, if any, is the one the user sees
+    return wire.attempt(backend.client.send("PUT", target, keyed).json())
 
 
 def session_time_on_server(backend: HttpBackend, workflow: Mapping[str, Any], text: str,
@@ -94,7 +111,7 @@ def retry_on_server(backend: HttpBackend, attempt_id: int, *, resume_from: str |
             "params": deep_merge(old.get("params") or {}, params),
             "resume": _resume(attempt_id, resume_from, resume)}
     try:
-        created = wire.attempt(backend.client.send("PUT", path("api", "attempts"), body).json())
+        created = put_attempt(backend, body)
     except ConflictOnServer as exc:
         raise ConfigError(f"cannot retry attempt {attempt_id}: {exc}") from None
     _print_started(f"Retrying attempt {attempt_id}:", created, backend)

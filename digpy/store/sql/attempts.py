@@ -94,6 +94,17 @@ class SqlAttemptRepo(AttemptRepo):
         )
         return self.get_attempt(attempt_id)
 
+    def set_idempotency_key(self, attempt_id: int, key: str) -> None:
+        try:
+            self.conn.execute(attempts.update().where(attempts.c.id == attempt_id)
+                              .values(idempotency_key=key))
+        except sa.exc.IntegrityError as exc:  # a concurrent request with the key won
+            raise Conflict(f"idempotency key {key!r} already started an attempt") from exc
+
+    def find_by_idempotency_key(self, key: str) -> Attempt | None:
+        row = self.conn.execute(_JOINED.where(attempts.c.idempotency_key == key)).first()
+        return _attempt(row) if row else None
+
     def get_attempt(self, attempt_id: int) -> Attempt:
         row = self.conn.execute(_JOINED.where(attempts.c.id == attempt_id)).first()
         if row is None:

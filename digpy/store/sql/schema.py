@@ -16,7 +16,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
 
-HEAD = "0005"
+HEAD = "0006"
 
 metadata = sa.MetaData(
     naming_convention={
@@ -130,8 +130,12 @@ attempts = sa.Table(
     sa.Column("locked_by", sa.String(255), nullable=True),
     sa.Column("lock_expires_at", Millis, nullable=True),
     sa.Column("lease_epoch", sa.Integer, nullable=False, server_default=sa.text("0")),
+    # The client's Idempotency-Key of the PUT /api/attempts that created it (migration
+    # 0006): a repeated request finds the attempt instead of starting another (C6).
+    sa.Column("idempotency_key", sa.String(255), nullable=True),
     sa.UniqueConstraint("session_id", "name"),
     sa.Index(None, "status"),
+    sa.Index(None, "idempotency_key", unique=True),
 )
 
 tasks = sa.Table(

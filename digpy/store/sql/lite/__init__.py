@@ -19,7 +19,7 @@ from pathlib import Path
 from digpy.store.base import Store, StoreLocked, Tx
 from digpy.store.sql.lite.ddl import DDL
 
-HEAD = "0005"  # keep equal to schema.HEAD (a test checks); importing schema needs SQLAlchemy
+HEAD = "0006"  # keep equal to schema.HEAD (a test checks); importing schema needs SQLAlchemy
 BUSY_TIMEOUT_SECONDS = 10.0
 
 

@@ -80,6 +80,7 @@ CREATE TABLE attempts (
   locked_by VARCHAR(255),
   lock_expires_at BIGINT,
   lease_epoch INTEGER DEFAULT 0 NOT NULL,
+  idempotency_key VARCHAR(255),
   CONSTRAINT pk_attempts PRIMARY KEY (id),
   CONSTRAINT uq_attempts_session_id_name UNIQUE (session_id, name),
   CONSTRAINT fk_attempts_session_id_sessions
@@ -88,6 +89,7 @@ CREATE TABLE attempts (
     FOREIGN KEY(workflow_definition_id) REFERENCES workflow_definitions (id)
 );
 CREATE INDEX ix_attempts_status ON attempts (status);
+CREATE UNIQUE INDEX ix_attempts_idempotency_key ON attempts (idempotency_key);
 CREATE TABLE resuming_tasks (
   id INTEGER NOT NULL,
   attempt_id INTEGER NOT NULL,
