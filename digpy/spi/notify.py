@@ -25,10 +25,11 @@ import os
 import signal
 import subprocess
 import threading
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -179,11 +180,35 @@ def configured() -> NotifierConfig:
     return _installed if _installed is not None else NotifierConfig.from_environ(os.environ)
 
 
-def send(notification: Notification, config: NotifierConfig | None = None) -> str:
-    """Deliver ``notification``; returns where it went (for the task log).
+SEND_TRIES = 3  # a webhook that blips once should not page nobody
+RETRY_WAITS = (1.0, 2.0)  # seconds before the 2nd and 3rd try
 
-    :raises NotificationFailed: one line saying what went wrong."""
+
+def send(notification: Notification, config: NotifierConfig | None = None, *,
+         tries: int = SEND_TRIES, sleep: Callable[[float], None] = time.sleep,
+         on_retry: Callable[[str], None] | None = None) -> str:
+    """Deliver ``notification``, trying up to ``tries`` times (Digdag's senders retry
+    inside, and ``notify>`` ignores ``_retry``); returns where it went.
+
+    :raises NotificationFailed: the last try's one-line reason."""
     config = configured() if config is None else config
+    for attempt in range(tries):
+        try:
+            return _send_once(notification, config)
+        except NotificationFailed as exc:
+            if attempt + 1 >= tries:
+                raise
+            wait = RETRY_WAITS[min(attempt, len(RETRY_WAITS) - 1)]
+            (on_retry or _log_retry)(f"{exc}; trying again in {wait:g}s")
+            sleep(wait)
+    raise AssertionError("unreachable: the loop returns or raises")
+
+
+def _log_retry(message: str) -> None:
+    log.warning("%s", message)
+
+
+def _send_once(notification: Notification, config: NotifierConfig) -> str:
     if config.type == "http":
         return _send_http(config, notification)
     if config.type == "shell":

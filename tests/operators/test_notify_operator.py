@@ -1,5 +1,6 @@
 """notify>: sends Digdag's notification JSON through the configured notifier (log, http,
-shell); a failed send fails the task with one line, and ``_retry`` sends it again."""
+shell); the sender tries three times, ``_retry`` is ignored as in Digdag, and a failed
+send fails the task with one line."""
 
 from __future__ import annotations
 
@@ -111,7 +112,7 @@ def test_a_failing_notifier_fails_the_task_with_one_line(
 def test_an_http_error_status_names_the_status_but_not_the_urls_secret_path(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    with webhook(503) as receiver:
+    with webhook(503, 503, 503) as receiver:
         for name, value in http_env(receiver.url).items():
             monkeypatch.setenv(name, value)
         with pytest.raises(TaskFailed) as failed:
@@ -146,12 +147,11 @@ def project(tmp_path: Path, text: str) -> Path:
     return root
 
 
-def test_retry_sends_a_failed_notification_again_in_digpy_run(
+def test_the_sender_tries_again_after_a_failed_post_within_one_task_run(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.setenv("DIGPY_CONFIG_HOME", str(tmp_path / "config"))
-    root = project(tmp_path, "+alert:\n  notify>: deploy done for ${session_date}\n"
-                             "  _retry: {limit: 1, interval: 0}\n")
+    root = project(tmp_path, "+alert:\n  notify>: deploy done for ${session_date}\n")
     with webhook(500) as receiver:
         for name, value in http_env(receiver.url).items():
             monkeypatch.setenv(name, value)
@@ -160,6 +160,21 @@ def test_retry_sends_a_failed_notification_again_in_digpy_run(
     assert code == 0
     assert [r.body["message"] for r in receiver.received] == ["deploy done for 2024-05-01"] * 2
     assert [r.body["taskName"] for r in receiver.received] == ["+wf+alert"] * 2
+    assert "HTTP 500 Internal Server Error; trying again in 1s" in capsys.readouterr().out
+
+
+def test_notify_ignores_retry_like_digdag_so_a_dead_webhook_gets_three_posts_not_nine(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("DIGPY_CONFIG_HOME", str(tmp_path / "config"))
+    root = project(tmp_path, "+alert:\n  notify>: hello\n  _retry: 2\n")
+    with webhook(*[500] * 9) as receiver:
+        for name, value in http_env(receiver.url).items():
+            monkeypatch.setenv(name, value)
+        code = main(["run", "wf", "--project", str(root)])
+
+    assert code == 1
+    assert len(receiver.received) == 3
     assert "HTTP 500" in capsys.readouterr().out
 
 
