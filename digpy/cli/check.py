@@ -41,6 +41,7 @@ def check(target: Path, project_dir: Path | None, as_json: bool, now_text: str |
         "path": str(project.path),
         "workflows": [describe_workflow(w, now) for w in project.workflows.values()],
         "errors": [describe_error(e) for e in project.errors],
+        "warnings": _warnings(project),
     }
     report["valid"] = not report["errors"]
     if as_json:
@@ -48,6 +49,14 @@ def check(target: Path, project_dir: Path | None, as_json: bool, now_text: str |
     else:
         _print_text(report)
     return 0 if report["valid"] else 1
+
+
+def _warnings(project: Any) -> list[dict[str, Any]]:
+    from digpy.cli.checkview import known_operators, operator_warnings
+
+    used = {t.operator for wf in project.workflows.values() for t in wf.tasks if t.operator}
+    known = known_operators(used)
+    return [w for wf in project.workflows.values() for w in operator_warnings(wf, known)]
 
 
 def _resolve_target(target: Path, project_dir: Path | None) -> tuple[Path, str | None]:
@@ -79,6 +88,8 @@ def _print_text(report: dict[str, Any]) -> None:
     for wf in report["workflows"]:
         click.echo("")
         _print_workflow(wf)
+    for warning in report["warnings"]:
+        click.secho(warning["text"], fg="yellow", err=True)
     if report["errors"]:
         click.echo("")
         for err in report["errors"]:

@@ -28,6 +28,41 @@ def describe_workflow(workflow: Workflow, now: datetime) -> dict[str, Any]:
     }
 
 
+def known_operators(used: set[str]) -> set[str]:
+    """Operator names this installation resolves: built-ins, and the ``digpy.operators``
+    entry points when ``used`` needs more (the scan costs ~70 ms; nothing is imported)."""
+    from digpy.agent.builtins import BUILTIN_OPERATORS
+
+    known = set(BUILTIN_OPERATORS)
+    if used <= known:
+        return known
+    from importlib.metadata import entry_points
+
+    from digpy.agent.registry import ENTRY_POINT_GROUP
+
+    return known | {ep.name for ep in entry_points(group=ENTRY_POINT_GROUP)}
+
+
+def operator_warnings(workflow: Workflow, known: set[str]) -> list[dict[str, Any]]:
+    """A warning, not an error, per task whose operator nothing here provides: Digdag
+    accepts the file too (a plugin may provide it) and fails the task when it runs."""
+    from digpy.dsl.suggest import did_you_mean
+
+    found = []
+    for task in workflow.tasks:
+        if task.operator is None or task.operator in known:
+            continue
+        close = did_you_mean(task.operator, known)
+        hint = f" (did you mean {close[0]}>?)" if close else ""
+        message = (f"unknown operator {task.operator}> in {task.full_name}{hint}; the task "
+                   "fails when it runs unless a plugin provides it")
+        where = f"{task.location}: " if task.location else f"{workflow.source}: "
+        found.append({"file": task.location.file if task.location else workflow.source,
+                      "line": task.location.line if task.location else None,
+                      "message": message, "text": where + "warning: " + message})
+    return found
+
+
 def describe_error(error: ConfigError) -> dict[str, Any]:
     loc = error.location
     return {

@@ -82,3 +82,26 @@ def test_check_of_a_missing_folder_is_a_usage_error(tmp_path: Path, capsys) -> N
 @pytest.mark.parametrize("example", sorted(p.name for p in (REPO / "examples").iterdir()))
 def test_every_example_project_checks_clean(example: str, capsys) -> None:
     assert main(["check", str(REPO / "examples" / example)]) == 0, capsys.readouterr().err
+
+
+def test_check_warns_about_an_unknown_operator_with_a_suggestion_but_stays_valid(
+        tmp_path: Path, capsys) -> None:
+    write(tmp_path, "wf.dig", "+a:\n  notifyy>: hi\n+b:\n  sh>: echo ok\n")
+
+    code = main(["check", str(tmp_path)])
+
+    err = capsys.readouterr().err
+    assert code == 0  # Digdag accepts it too: a plugin may provide the operator
+    assert "wf.dig:1:1: warning: unknown operator notifyy> in +wf+a (did you mean notify>?)" in err
+    assert "sh>" not in err
+
+
+def test_check_json_lists_unknown_operators_as_warnings(tmp_path: Path, capsys) -> None:
+    write(tmp_path, "wf.dig", "+a:\n  td_runn>: q\n")
+
+    assert main(["check", str(tmp_path), "--json"]) == 0
+
+    report = json.loads(capsys.readouterr().out)
+    assert report["valid"] is True
+    assert [(Path(w["file"]).name, w["line"]) for w in report["warnings"]] == [("wf.dig", 1)]
+    assert "did you mean td_run>?" in report["warnings"][0]["message"]
