@@ -3,34 +3,22 @@
 
 from __future__ import annotations
 
-import os
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import sqlalchemy as sa
 from api_helpers import write_project
 from live_server import live_server
+
+from tests.pg_schema import private_schema
 
 pytestmark = pytest.mark.postgres
 
 
 @pytest.fixture
 def pg_schema_url() -> Iterator[str]:
-    url = os.environ.get("DIGPY_TEST_POSTGRES_URL")
-    if not url:
-        pytest.skip("DIGPY_TEST_POSTGRES_URL is not set (.ci/run sets it)")
-    schema = f"digpy_api_{uuid.uuid4().hex[:10]}"
-    admin = sa.create_engine(url)
-    with admin.begin() as conn:
-        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        yield f"{url}?options=-csearch_path%3D{schema}"
-    finally:
-        with admin.begin() as conn:
-            conn.execute(sa.text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-        admin.dispose()
+    with private_schema("digpy_api") as url:
+        yield url
 
 
 def test_the_api_runs_an_attempt_with_a_secret_on_postgresql(

@@ -3,20 +3,18 @@ DIGPY_TEST_POSTGRES_URL is set) a private PostgreSQL schema dropped afterwards."
 
 from __future__ import annotations
 
-import os
-import uuid
 from collections.abc import Iterator, Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
-import sqlalchemy as sa
 
 from digpy.dsl.compiler import compile_workflow
 from digpy.dsl.model import Workflow
 from digpy.scheduler.sync import Pushed, store_revision
 from digpy.store.sql.engine import SqlStore, open_store, sqlite_url
+from tests.pg_schema import private_schema
 
 
 def sqlite_store(tmp_path: Path) -> SqlStore:
@@ -25,19 +23,8 @@ def sqlite_store(tmp_path: Path) -> SqlStore:
 
 @pytest.fixture
 def pg_schema_url() -> Iterator[str]:
-    url = os.environ.get("DIGPY_TEST_POSTGRES_URL")
-    if not url:
-        pytest.skip("DIGPY_TEST_POSTGRES_URL is not set (.ci/run sets it)")
-    schema = f"digpy_sched_{uuid.uuid4().hex[:10]}"
-    admin = sa.create_engine(url)
-    with admin.begin() as conn:
-        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        yield f"{url}?options=-csearch_path%3D{schema}"
-    finally:
-        with admin.begin() as conn:
-            conn.execute(sa.text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-        admin.dispose()
+    with private_schema("digpy_sched") as url:
+        yield url
 
 
 @pytest.fixture(params=["sqlite", "postgres"])

@@ -3,26 +3,14 @@ DIGPY_TEST_POSTGRES_URL); the daemons reach it through the URL's ``search_path``
 
 from __future__ import annotations
 
-import os
-import uuid
 from collections.abc import Iterator
 
 import pytest
-import sqlalchemy as sa
+
+from tests.pg_schema import private_schema
 
 
 @pytest.fixture
 def pg_url() -> Iterator[str]:
-    url = os.environ.get("DIGPY_TEST_POSTGRES_URL")
-    if not url:
-        pytest.skip("DIGPY_TEST_POSTGRES_URL is not set (.ci/run sets it)")
-    schema = f"digpy_daemons_{uuid.uuid4().hex[:10]}"
-    admin = sa.create_engine(url)
-    with admin.begin() as conn:
-        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        yield f"{url}?options=-csearch_path%3D{schema}"
-    finally:
-        with admin.begin() as conn:
-            conn.execute(sa.text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-        admin.dispose()
+    with private_schema("digpy_daemons") as url:
+        yield url

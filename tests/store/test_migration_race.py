@@ -11,6 +11,7 @@ import pytest
 import sqlalchemy as sa
 
 from digpy.store.sql import schema
+from tests.pg_schema import private_schema
 
 DAEMONS = 4
 MIGRATE = """
@@ -26,16 +27,9 @@ print("migrated")
 
 
 @pytest.fixture
-def empty_schema_url(postgres_url: str) -> Iterator[str]:
-    name = "digpy_migration_race"
-    admin = sa.create_engine(postgres_url)
-    with admin.begin() as conn:
-        conn.execute(sa.text(f'DROP SCHEMA IF EXISTS "{name}" CASCADE'))
-        conn.execute(sa.text(f'CREATE SCHEMA "{name}"'))
-    yield f"{postgres_url}?options=-csearch_path%3D{name}"
-    with admin.begin() as conn:
-        conn.execute(sa.text(f'DROP SCHEMA IF EXISTS "{name}" CASCADE'))
-    admin.dispose()
+def empty_schema_url() -> Iterator[str]:
+    with private_schema("digpy_migration_race") as url:
+        yield url
 
 
 def test_daemons_starting_together_on_an_empty_database_migrate_it_once(
