@@ -141,7 +141,7 @@ class Daemon:
             if lease.attempt_id not in driven:
                 log.info("attempt %d: leased but not driven after a failed round; adopting",
                          lease.attempt_id)
-                workers._drive(lease)  # the path a fresh claim takes
+                workers.drive(lease)  # the path a fresh claim takes
 
     def _round(self) -> None:
         """A schedule tick when due, then the workers."""

@@ -117,7 +117,7 @@ class AttemptWorkers:
             leases = tx.leases.claim_attempts(self.daemon_id, limit=wanted,
                                               lease_seconds=self.leases.lease_seconds)
         for lease in leases:
-            self._drive(lease)
+            self.drive(lease)
         return len(leases)
 
     def keep_leases(self) -> None:
@@ -184,7 +184,9 @@ class AttemptWorkers:
     def _live(self) -> list[Driven]:
         return [d for d in self.driver.attempts if not d.executor.done]
 
-    def _drive(self, lease: Lease) -> None:
+    def drive(self, lease: Lease) -> None:
+        """Start driving the attempt ``lease`` holds (a fresh claim, or one held but not
+        driven after a failed round)."""
         if lease.taken_from is not None:
             log.info("attempt %d: taking over from %s (lease expired)", lease.attempt_id,
                      lease.taken_from)
