@@ -20,6 +20,13 @@ from digpy.scheduler.sync import store_revision
 from digpy.store.sql.engine import SqlStore, open_store
 
 
+def write(path: Path, text: str) -> Path:
+    """Write ``text`` to ``path``, creating its folders (a project file)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    return path
+
+
 def start_daemon(data_dir: Path, *args: str, log: Path | None = None,
                  env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
     data_dir.mkdir(parents=True, exist_ok=True)

@@ -20,13 +20,8 @@ from .daemon_helpers import (
     start_daemon,
     stop,
     wait_for,
+    write,
 )
-
-
-def write(path: Path, text: str) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text)
-    return path
 
 
 def url_of(data: Path) -> str:

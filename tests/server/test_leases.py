@@ -22,13 +22,8 @@ from .daemon_helpers import (
     start_pg_daemon,
     stop,
     wait_for,
+    write,
 )
-
-
-def write(path: Path, text: str) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text)
-    return path
 
 
 def logged(name: str, out: Path, body: str = "") -> str:
