@@ -81,12 +81,17 @@ def test_eval_needs_a_template_or_jsonl_but_not_both(tmp_path: Path) -> None:
 
 
 def test_params_parse_dotted_keys_and_continue_values_after_a_comma() -> None:
-    assert parse_params(["a=1", "b.c=x", "b.d=y=z", "d=1", "2", "a=3"]) == \
+    assert parse_params(["a=1", "b.c=x", "b.d=y=z", "d=1,2", "a=3"]) == \
         {"a": "3", "b": {"c": "x", "d": "y=z"}, "d": "1,2"}
 
 
+def test_params_split_at_commas_like_digdag_so_a_key_after_a_comma_is_a_new_param() -> None:
+    assert parse_params(["a=1,b=2", "c=x,y,z", "d=p=q,r"]) == \
+        {"a": "1", "b": "2", "c": "x,y,z", "d": "p=q,r"}
+
+
 @pytest.mark.parametrize("items", [["a=1", "a.b=2"], ["a.b=2", "a=1"], ["x"], ["=1"],
-                                   ["a..b=1"]])
+                                   ["a..b=1"], ["a=1", "2"], ["x,a=1"], ["a=1,=2"]])
 def test_params_reject_conflicts_and_malformed_items(items: list[str]) -> None:
     with pytest.raises(click.BadParameter):
         parse_params(items)
