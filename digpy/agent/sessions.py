@@ -103,19 +103,24 @@ def previous_successes(store: Store, project_id: int, workflow_name: str, when: 
 
 def start_named(store: Store, clock: Clock, request: AttemptRequest, name: str | None
                 ) -> Attempt:
-    """The first attempt of a session is unnamed; later local runs are ``run-N``."""
-    if name is None:
-        try:
-            return start_attempt(store, replace(request, name=""), now=clock.now())
-        except Conflict:
-            name = _next_run_name(store, request)
-    return start_attempt(store, replace(request, name=name), now=clock.now())
+    """The first attempt of a session is unnamed; later local runs are ``run-N``. The name
+    is chosen before the transaction (a failed insert would build the task rows twice)."""
+    if name is not None:
+        return start_attempt(store, replace(request, name=name), now=clock.now())
+    try:
+        return start_attempt(store, replace(request, name=_run_name(store, request)),
+                             now=clock.now())
+    except Conflict:  # another process started an attempt of this session meanwhile
+        return start_attempt(store, replace(request, name=_run_name(store, request)),
+                             now=clock.now())
 
 
-def _next_run_name(store: Store, request: AttemptRequest) -> str:
+def _run_name(store: Store, request: AttemptRequest) -> str:
     with store.read() as tx:
         session = tx.sessions.find_session(
             request.project_id, request.workflow.name, request.session_time
         )
-        count = len(tx.attempts.list_attempts(session.id)) if session else 0
-    return f"run-{count + 1}"
+        attempts = tx.attempts.list_attempts(session.id) if session else []
+    if all(a.name for a in attempts):
+        return ""
+    return f"run-{len(attempts) + 1}"
