@@ -1,11 +1,12 @@
 """Stop the task processes a crashed driver left running (reliability R2).
 
 ``run_command`` (digpy.spi.process) records every command it starts in a directory of this
-host (``<data_dir>/running`` for the daemon, ``.digpy/running`` for ``digpy run``) and
-removes the record when the command ends. A record that is still there when a driver takes
-over an attempt belongs to a driver that died (``kill -9``) while its command ran: the
-command's process group may still be running. Before the attempt's RUNNING tasks go back to
-READY, ``kill_orphans`` stops every such group, so a task never runs twice at once.
+host (``<data_dir>/running`` for the daemon, ``.digpy/running`` for ``digpy run``): a slot
+in its driver's record file (digpy.spi.records), cleared when the command ends. A record
+still there when a driver takes over an attempt belongs to a driver that died (``kill -9``)
+while its command ran: the command's process group may still be running. Before the
+attempt's RUNNING tasks go back to READY, ``kill_orphans`` stops every such group, so a task
+never runs twice at once.
 
 A record is acted on only when its pid still has the recorded start time: a pid the OS
 reused for another process (a stranger) is never signalled. Records of another host are
@@ -14,59 +15,57 @@ left alone; there the lease expiry is what bounds an overlap (docs/server.md).
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import signal
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 
-from digpy.spi.process import HOST, process_start_time, set_process_records
+from digpy.spi.records import (
+    HOST,
+    SUFFIX,
+    Owner,
+    ProcessRecord,
+    clear_slot,
+    process_start_time,
+    read_slots,
+    set_process_records,
+)
+
+__all__ = ["ProcessRecord", "kill_orphans", "live_records", "sole_driver_records"]
 
 log = logging.getLogger(__name__)
 
 TERM_GRACE_SECONDS = 2.0  # SIGTERM first, like a kill of a running task; then SIGKILL
 GONE_TIMEOUT_SECONDS = 10.0  # SIGKILL takes effect at once; this only bounds a stuck exit
 _POLL_SECONDS = 0.02
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ProcessRecord:
-    """One command a driver started: what ``run_command`` wrote before waiting on it."""
-
-    path: Path
-    pid: int
-    started: int  # /proc/<pid>/stat field 22 when it was started
-    pgid: int
-    host: str
-    attempt_id: int
-    task_id: int
-    owner: int  # the driver that started it: pid and start time
-    owner_started: int | None
+_LEGACY = "*.json"  # one file per command, before record files; swept for one release
 
 
 def kill_orphans(directory: Path, *, attempt_id: int | None = None) -> int:
     """Stop the recorded process groups on this host whose leader still has its recorded
-    start time, wait until they are gone and delete their records; records of other hosts
-    stay. With ``attempt_id`` (a takeover: the lease says the old driver is gone, even if it
-    is only paused) that attempt's records; without (a sweep at start-up) every record whose
-    driver is dead — a live one on the same directory is still waiting on its commands.
-    Returns how many groups were stopped."""
+    start time and wait until they are gone; records of other hosts stay. With
+    ``attempt_id`` (a takeover: the lease says the old driver is gone, even if it is only
+    paused) that attempt's records; without (a sweep at start-up) those of every dead
+    driver — a live one on the same directory is still waiting on its commands. A dead
+    driver's slots are cleared, and its file removed once all are; a live driver's file is
+    never written (it may be reusing the slot): it clears the slot itself when its wait
+    returns. Returns how many groups were stopped."""
     stopped = 0
-    for record in _records(directory, attempt_id):
-        if record.host != HOST:
-            continue  # its pid means nothing here; the other host's next driver stops it
-        if attempt_id is None and _driver_alive(record):
-            continue
-        if _stop_group(record):
-            stopped += 1
-            log.warning("stopped process group %d of task %d (attempt %d) left running by "
-                        "a previous driver", record.pgid, record.task_id, record.attempt_id)
-        record.path.unlink(missing_ok=True)
+    for path in _files(directory, "*" + SUFFIX):
+        stopped += _sweep_file(path, attempt_id)
+    for path in _files(directory, _LEGACY):
+        stopped += _sweep_legacy(path, attempt_id)
     return stopped
+
+
+def live_records(directory: Path) -> list[ProcessRecord]:
+    """Every record in ``directory`` (slots in use, whatever their owner or host)."""
+    found = [r for path in _files(directory, "*" + SUFFIX) for r in read_slots(path)]
+    found += [_read_legacy(path) for path in _files(directory, _LEGACY)]
+    return [record for record in found if record is not None]
 
 
 @contextmanager
@@ -82,31 +81,66 @@ def sole_driver_records(directory: Path) -> Iterator[None]:
         set_process_records(previous)
 
 
-def read_record(path: Path) -> ProcessRecord | None:
-    """The record in ``path``; None when it is empty or torn (its writer died mid-write,
-    before it could wait on the command) or gone."""
+def _files(directory: Path, pattern: str) -> list[Path]:
     try:
-        data = json.loads(path.read_bytes())
-        return ProcessRecord(path=path, pid=int(data["pid"]), started=int(data["started"]),
-                             pgid=int(data["pgid"]), host=str(data["host"]),
-                             attempt_id=int(data["attempt_id"]), task_id=int(data["task_id"]),
-                             owner=int(data["owner"]), owner_started=data.get("owner_started"))
-    except (OSError, ValueError, KeyError, TypeError):
+        return sorted(directory.glob(pattern))
+    except OSError:
+        return []
+
+
+def _sweep_file(path: Path, attempt_id: int | None) -> int:
+    owner = Owner.of(path)
+    if owner is None or not owner.on_this_host():
+        return 0  # its pids mean nothing here; the other host's next driver stops them
+    dead = not _alive(owner.pid, owner.started)
+    if attempt_id is None and not dead:
+        return 0
+    stopped, kept, done = 0, 0, []
+    for slot, record in enumerate(read_slots(path)):
+        if record is not None and (record.host != HOST or
+                                   attempt_id not in (None, record.attempt_id)):
+            kept += 1
+            continue
+        if record is not None and _stop(record):
+            stopped += 1
+        done.append(slot)  # acted on, free, or torn (nothing in it matches a process)
+    if not dead:
+        return stopped
+    if kept:
+        for slot in done:
+            clear_slot(path, slot)
+    else:
+        path.unlink(missing_ok=True)
+    return stopped
+
+
+def _sweep_legacy(path: Path, attempt_id: int | None) -> int:
+    """A record of the previous release: one JSON file per command."""
+    record = _read_legacy(path)
+    if record is None:
+        path.unlink(missing_ok=True)  # torn: nothing in it can be matched to a process
+        return 0
+    if record.host != HOST or attempt_id not in (None, record.attempt_id) or \
+            (attempt_id is None and _alive(record.owner, record.owner_started)):
+        return 0
+    stopped = _stop(record)
+    path.unlink(missing_ok=True)
+    return int(stopped)
+
+
+def _read_legacy(path: Path) -> ProcessRecord | None:
+    try:
+        return ProcessRecord.decode(path, None, path.read_bytes())
+    except OSError:
         return None
 
 
-def _records(directory: Path, attempt_id: int | None) -> Iterator[ProcessRecord]:
-    pattern = "*.json" if attempt_id is None else f"{attempt_id}.*.json"
-    try:
-        paths = sorted(directory.glob(pattern))
-    except OSError:
-        return
-    for path in paths:
-        record = read_record(path)
-        if record is None:
-            path.unlink(missing_ok=True)  # nothing in it can be matched to a process
-        else:
-            yield record
+def _stop(record: ProcessRecord) -> bool:
+    if not _stop_group(record):
+        return False
+    log.warning("stopped process group %d of task %d (attempt %d) left running by a "
+                "previous driver", record.pgid, record.task_id, record.attempt_id)
+    return True
 
 
 def _stop_group(record: ProcessRecord) -> bool:
@@ -124,11 +158,11 @@ def _stop_group(record: ProcessRecord) -> bool:
     return True
 
 
-def _driver_alive(record: ProcessRecord) -> bool:
-    """A killed driver nobody reaped yet (a zombie) is dead: it waits on nothing."""
-    started = process_start_time(record.owner)
-    return started is not None and started == record.owner_started and \
-        not _zombie(record.owner)
+def _alive(pid: int, started: int | None) -> bool:
+    """Whether a driver still runs. A killed one nobody reaped yet (a zombie) is dead: it
+    waits on nothing."""
+    now = process_start_time(pid)
+    return now is not None and now == started and not _zombie(pid)
 
 
 def _is_ours(record: ProcessRecord) -> bool:

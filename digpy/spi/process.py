@@ -6,15 +6,15 @@ Ctrl-C (all delivered through ``ctx.cancel``) stop the whole tree within about a
 and so that every line goes through the task log, which masks secrets.
 
 Each command started is also recorded in the directory the daemon or ``digpy run`` set with
-``set_process_records`` (one small JSON file: pid, start time, attempt, task, host), removed
-when the command ends. A process that outlives a crash of its driver (``kill -9``) is found
-there by the next driver and stopped before its task runs again (digpy.agent.orphans).
+``set_process_records``: a slot (pid, start time, attempt, task, host) in this driver's
+record file, cleared when the command ends (digpy.spi.records). A process that outlives a
+crash of its driver (``kill -9``) is found there by the next driver and stopped before its
+task runs again (digpy.agent.orphans).
 """
 
 from __future__ import annotations
 
 import codecs
-import json
 import os
 import select
 import signal
@@ -27,46 +27,16 @@ from typing import IO
 
 from digpy.errors import TaskFailed
 from digpy.spi.operator import OperatorContext
+from digpy.spi.records import HOST as HOST
+from digpy.spi.records import Slot, record_process, records_directory
+from digpy.spi.records import process_start_time as process_start_time
+from digpy.spi.records import set_process_records as set_process_records
 from digpy.spi.types import TaskLog
 
 POLL_SECONDS = 0.05  # how often ctx.cancel is checked while the command runs
 KILL_GRACE_SECONDS = 0.8  # SIGTERM first; whatever is left after this gets SIGKILL
 MAX_LINE_CHARS = 64 * 1024  # a line longer than this is written in pieces
 _READ_SIZE = 64 * 1024
-# A record names its host: only that host can check its pid. (socket.gethostname() is the
-# same name; uname spares importing socket at start-up.)
-HOST = os.uname().nodename
-
-_records: Path | None = None  # where run_command records its children; None: nowhere
-
-
-def set_process_records(directory: Path | None) -> Path | None:
-    """Record every command started from now on in ``directory`` (created); returns the
-    previous setting so a caller can restore it. One setting per process: a process drives
-    one store (``digpy run`` or one daemon)."""
-    global _records
-    previous = _records
-    if directory is not None:
-        directory.mkdir(parents=True, exist_ok=True)
-    _records = directory
-    return previous
-
-
-def process_start_time(pid: int) -> int | None:
-    """The start time of ``pid`` in clock ticks since boot (``/proc/<pid>/stat`` field 22),
-    or None when there is no such process (or no ``/proc``). A pid with another start time
-    is a different process that reused the number."""
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as stat:
-            data = stat.read()
-    except OSError:
-        return None
-    # The command name (field 2) may contain spaces and parentheses; fields after the last
-    # ')' are plain numbers: state is field 3, so field 22 is the 20th after it.
-    fields = data[data.rindex(b")") + 2:].split()
-    return int(fields[19])
-
-
 class CancelEvent:
     """A ``CancelToken`` the engine sets on kill, ``_timeout`` or Ctrl-C.
 
@@ -116,7 +86,7 @@ def run_command(
     proc = _start(argv, env, cwd)
     assert proc.stdout is not None  # stdout=PIPE
     watch = _Watch(proc, proc.stdout, ctx.log)
-    record: Path | None = None
+    record: Slot | None = None
     try:
         record = _record(ctx, proc.pid)
         while not watch.finished:
@@ -131,54 +101,17 @@ def run_command(
     finally:
         watch.close()
         if record is not None:
-            record.unlink(missing_ok=True)
+            record.release()
     return proc.wait()
 
 
-def _record(ctx: OperatorContext, pid: int) -> Path | None:
-    """Write the child's record before waiting on it. No fsync: the record must survive the
-    crash of this process, not of the OS (which takes the child with it)."""
-    directory = _records
-    started = process_start_time(pid)
-    if directory is None or started is None:  # no /proc: a pid could never be checked
-        return None
-    request = ctx.request
-    path = directory / f"{request.attempt_id}.{request.task_id}.{pid}.json"
-    owner, owner_started = _owner()
-    data = json.dumps({"pid": pid, "started": started, "pgid": pid, "host": HOST,
-                       "attempt_id": request.attempt_id, "task_id": request.task_id,
-                       "owner": owner, "owner_started": owner_started}).encode()
+def _record(ctx: OperatorContext, pid: int) -> Slot | None:
+    """Record the child before waiting on it (digpy.spi.records)."""
     try:
-        _write_new(path, data)
+        return record_process(ctx.request.attempt_id, ctx.request.task_id, pid)
     except OSError as exc:  # the caller kills the command: unrecorded, it could run twice
-        raise TaskFailed(f"Cannot record the command's process in {directory}: "
+        raise TaskFailed(f"Cannot record the command's process in {records_directory()}: "
                          f"{exc.strerror}") from None
-    return path
-
-
-def _owner() -> tuple[int, int | None]:
-    """This process (the driver) as pid and start time, read once per pid (a fork has its
-    own): a sweep leaves the records of a driver that is still alive."""
-    global _owner_cache
-    pid = os.getpid()
-    if _owner_cache[0] != pid:
-        _owner_cache = (pid, process_start_time(pid))
-    return _owner_cache
-
-
-_owner_cache: tuple[int, int | None] = (0, None)
-
-
-def _write_new(path: Path, data: bytes) -> None:
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    except FileNotFoundError:  # the directory was removed under us: make it again
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    try:
-        os.write(fd, data)
-    finally:
-        os.close(fd)
 
 
 def _start(
