@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from digpy.agent.orphans import live_records
 from digpy.store.sql.engine import open_store
 
 from .daemon_helpers import (
@@ -87,7 +88,7 @@ def group_runs(pgid: int) -> bool:
 
 def first_run_started(ledger: Path, records: Path) -> int:
     """Wait until the first run is recorded and writing its ledger; its pid (= pgid)."""
-    wait_for(lambda: bool(runs_of(ledger)) and any(records.glob("*.json")), 20,
+    wait_for(lambda: bool(runs_of(ledger)) and bool(live_records(records)), 20,
              "the first run to start")
     return int(runs_of(ledger)[0][1])
 
@@ -134,7 +135,7 @@ def test_a_command_left_running_by_a_killed_daemon_is_stopped_before_its_task_ru
     assert status == "success"
     assert_ran_once_at_a_time(ledger, orphan)
     assert f"stopped process group {orphan} " in (data / "daemon.log").read_text()
-    assert not list((data / "running").glob("*.json"))
+    assert not list((data / "running").iterdir())  # both daemons' files are gone
 
 
 def test_a_command_left_running_by_a_killed_digpy_run_is_stopped_when_the_next_run_starts(
@@ -153,4 +154,4 @@ def test_a_command_left_running_by_a_killed_digpy_run_is_stopped_when_the_next_r
     second = subprocess.run(command, capture_output=True, text=True, timeout=25)
     assert second.returncode == 0, second.stdout + second.stderr
     assert_ran_once_at_a_time(ledger, orphan)
-    assert not list((project / ".digpy" / "running").glob("*.json"))
+    assert not list((project / ".digpy" / "running").iterdir())  # the killed run's file too
