@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, ExitStack, contextmanager
 from dataclasses import dataclass, field, replace
 from dataclasses import fields as dataclass_fields
+from operator import attrgetter
 from typing import Any
 
 from digpy.model.records import NewTask, Task
@@ -28,6 +29,7 @@ EdgeHook = Callable[[TaskState, TaskState], None]
 _TASK_FIELDS = tuple(f.name for f in dataclass_fields(Task))
 _TASK_FIELD_SET = frozenset(_TASK_FIELDS)
 _set = object.__setattr__
+_all_fields = attrgetter(*_TASK_FIELDS)  # every field's value in one call
 
 
 def _moved_copy(task: Task, changes: dict[str, Any]) -> Task:
@@ -37,8 +39,8 @@ def _moved_copy(task: Task, changes: dict[str, Any]) -> Task:
     if not _TASK_FIELD_SET.issuperset(changes):
         raise TypeError(f"Task has no field(s) {sorted(set(changes) - _TASK_FIELD_SET)}")
     new = object.__new__(Task)
-    for name in _TASK_FIELDS:
-        _set(new, name, changes[name] if name in changes else getattr(task, name))
+    for name, value in zip(_TASK_FIELDS, _all_fields(task), strict=True):
+        _set(new, name, changes.get(name, value))
     return new
 
 
@@ -78,7 +80,8 @@ class Unit:
             self.stale = True
             return None
         fields["state"] = after
-        fields["flags"] = TaskFlags((task.flags | add_flags) & ~remove_flags)
+        if add_flags or remove_flags:  # IntFlag arithmetic runs in Python: only when needed
+            fields["flags"] = TaskFlags((task.flags | add_flags) & ~remove_flags)
         moved = _moved_copy(task, fields)
         self.log.append(Change(task, moved))
         return moved
