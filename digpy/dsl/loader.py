@@ -21,13 +21,13 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from digpy.dsl.source import ConfigMap
 from digpy.dsl.suggest import did_you_mean
 from digpy.dsl.yaml_build import Budget, TreeBuilder, size_with_includes
+from digpy.dsl.yaml_compose import compose
 from digpy.dsl.yaml_dialect import (
     INCLUDE_TAG,
     MAX_FILE_BYTES,
     MAX_NODES,
     SEQ_TAG,
     Composed,
-    compose,
     node_location,
     scalar_value,
     unknown_tag,
@@ -99,9 +99,13 @@ class _Load:
     def _size(self, file: _File) -> int:
         if file.real in self.sizes:
             return self.sizes[file.real]
-        root = file.composed.root
-        size = 0 if root is None else size_with_includes(
-            root, lambda node: self._include_size(file, node))
+        composed = file.composed
+        if not composed.aliases and not composed.includes:
+            # Nothing expands: the size is the composer's node count, no second walk needed.
+            size = composed.nodes
+        else:
+            size = 0 if composed.root is None else size_with_includes(
+                composed.root, lambda node: self._include_size(file, node))
         if file.real is not None:
             self.sizes[file.real] = size
         return size

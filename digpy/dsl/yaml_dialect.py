@@ -1,10 +1,11 @@
-"""Digdag's YAML dialect on top of PyYAML's pure-Python parser.
+"""Digdag's YAML dialect on top of PyYAML.
 
-Digdag reads ``.dig`` files with snakeyaml (a Java port of this very parser) plus its own
+Digdag reads ``.dig`` files with snakeyaml (a Java port of PyYAML's parser) plus its own
 resolver (``YamlTagResolver``) and a strict constructor (``StrictSafeConstructor``). This
-module reproduces the resolver and the scalar constructors, and composes node trees under
-hard limits so that hostile input fails fast with a location instead of a RecursionError.
-Building ``ConfigMap``s from the nodes (and ``!include``) lives in ``yaml_build``.
+module reproduces the resolver and the scalar constructors, and the composer that builds
+node trees under hard limits so that hostile input fails fast with a location instead of a
+RecursionError. Which parser feeds the composer is ``yaml_compose``'s business; building
+``ConfigMap``s from the nodes (and ``!include``) lives in ``yaml_build``.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from decimal import Decimal
 from typing import Any, cast
 
 import yaml
@@ -21,9 +21,7 @@ from yaml.composer import Composer
 from yaml.events import AliasEvent
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from yaml.parser import Parser
-from yaml.reader import Reader
 from yaml.resolver import BaseResolver
-from yaml.scanner import Scanner
 
 from digpy.dsl.source import Mark
 from digpy.dsl.suggest import did_you_mean
@@ -101,9 +99,11 @@ class Composed:
 
     root: Node | None
     aliases: list[tuple[yaml.Mark, Node]] = field(default_factory=list)
+    nodes: int = 0  # composed nodes, aliases not counted
+    includes: bool = False  # some node is tagged !include
 
 
-class _LimitedComposer(Composer):
+class LimitedComposer(Composer):
     """PyYAML's composer with a depth and node budget: composing is recursive, so the
     depth cap is what keeps 10,000 nested ``[`` from becoming a RecursionError."""
 
@@ -111,10 +111,12 @@ class _LimitedComposer(Composer):
         super().__init__()
         self.depth = 0
         self.nodes = 0
+        self.includes = False
         self.alias_uses: list[tuple[yaml.Mark, Node]] = []
 
     def _next_mark(self) -> yaml.Mark:
-        # The event methods come from Parser, a sibling base of the final loader class.
+        # The event methods come from the parser (PyYAML's Parser or libyaml's CParser), a
+        # sibling base of the final loader class.
         return cast(Parser, self).peek_event().start_mark
 
     def compose_node(self, parent: Node | None, index: Any) -> Node | None:
@@ -128,7 +130,10 @@ class _LimitedComposer(Composer):
         if self.nodes > MAX_NODES:
             raise ConfigError(f"too many values: the limit is {MAX_NODES:,} per file",
                               location=to_mark(self._next_mark()).location())
-        return super().compose_node(parent, index)
+        node = super().compose_node(parent, index)
+        if node is not None and node.tag == INCLUDE_TAG:
+            self.includes = True
+        return node
 
     def compose_scalar_node(self, anchor: Any) -> ScalarNode:
         node = super().compose_scalar_node(anchor)
@@ -168,70 +173,6 @@ def _join_surrogates(node: ScalarNode) -> str:
 
 def depth_message() -> str:
     return f"nested more than {MAX_DEPTH} levels deep"
-
-
-class _DigdagLoader(Reader, Scanner, Parser, _LimitedComposer, DigdagResolver):
-    def __init__(self, text: str, name: str) -> None:
-        Reader.__init__(self, text)
-        self.name = name
-        Scanner.__init__(self)
-        Parser.__init__(self)
-        _LimitedComposer.__init__(self)
-        DigdagResolver.__init__(self)
-
-    def fetch_flow_collection_start(self, token_class: Any) -> None:
-        # Stop at the scanner too: a simple key may span 1,024 characters, and looking that
-        # far ahead through thousands of open '[' costs half a second before composing fails.
-        if self.flow_level >= MAX_DEPTH:
-            raise ConfigError(depth_message(), location=to_mark(self.get_mark()).location())
-        super().fetch_flow_collection_start(token_class)
-
-
-def compose(text: str, name: str) -> Composed:
-    """Parse ``text`` into one node tree (None for an empty document); every YAML error
-    becomes a ConfigError at ``name:line:col``."""
-    try:
-        loader = _DigdagLoader(text, name)
-    except yaml.reader.ReaderError as exc:
-        raise ConfigError(_reader_message(exc), location=_text_location(name, text, exc.position)
-                          ) from None
-    try:
-        root = loader.get_single_node()
-    except yaml.MarkedYAMLError as exc:
-        raise _syntax_error(exc, name) from None
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"invalid YAML: {exc}", location=Location(name, 1, 1)) from None
-    finally:
-        loader.dispose()
-    composed = Composed(root, loader.alias_uses)
-    if composed.aliases:
-        check_alias_expansion(composed)
-    return composed
-
-
-def _reader_message(exc: yaml.reader.ReaderError) -> str:
-    char = exc.character
-    shown = f"U+{char:04X}" if isinstance(char, int) else repr(char)
-    return f"invalid YAML: character {shown} is not allowed in YAML text"
-
-
-def _text_location(name: str, text: str, index: int) -> Location:
-    line = text.count("\n", 0, index) + 1
-    return Location(name, line, index - (text.rfind("\n", 0, index) + 1) + 1)
-
-
-def _syntax_error(exc: yaml.MarkedYAMLError, name: str) -> ConfigError:
-    problem = exc.problem or exc.context or "syntax error"
-    context_mark = exc.context_mark
-    if exc.context and exc.problem and context_mark is not None:
-        if problem == "second occurrence":  # PyYAML's duplicate anchor reads backwards
-            problem = exc.context.replace("; first occurrence", "") + " (first at line"
-        else:
-            problem += f" ({exc.context} at line"
-        problem += f" {context_mark.line + 1})"
-    mark = exc.problem_mark or context_mark
-    location = to_mark(mark).location() if mark is not None else Location(name, 1, 1)
-    return ConfigError(f"invalid YAML: {problem}", location=location)
 
 
 def check_alias_expansion(composed: Composed) -> None:
@@ -378,6 +319,8 @@ def java_double_text(value: float) -> str:
         return str(json_double(value))
     if value == 0.0:
         return "-0.0" if math.copysign(1.0, value) < 0 else "0.0"
+    from decimal import Decimal  # only float mapping keys need it; most runs never do
+
     sign = "-" if value < 0 else ""
     exact = Decimal(repr(abs(value))).normalize()
     if 1e-3 <= abs(value) < 1e7:
