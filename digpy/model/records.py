@@ -2,6 +2,9 @@
 
 No behaviour lives here beyond small derived properties. Times are timezone-aware UTC
 ``datetime`` values; JSON-ish fields are plain mappings.
+
+Every class has a docstring: without one, ``@dataclass`` builds it from
+``inspect.signature`` at import time, which a run's start-up pays for each class.
 """
 
 from __future__ import annotations
@@ -18,6 +21,8 @@ Json = Mapping[str, Any]
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Project:
+    """A registered project: a folder of workflows, stored once per name."""
+
     id: int
     name: str
     path: str
@@ -36,6 +41,8 @@ class NewWorkflowDefinition:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class WorkflowDefinition:
+    """One workflow of a stored revision."""
+
     id: int
     revision_id: int
     project_id: int
@@ -47,6 +54,8 @@ class WorkflowDefinition:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Revision:
+    """One stored version of a project's workflows."""
+
     id: int
     project_id: int
     name: str
@@ -57,6 +66,8 @@ class Revision:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Session:
+    """One slot a workflow runs for: unique per project, workflow and session time."""
+
     id: int
     project_id: int
     workflow_name: str
@@ -68,6 +79,8 @@ class Session:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class NewAttempt:
+    """An attempt to insert for an existing session."""
+
     session_id: int
     name: str  # "" for the first attempt of a session
     params: Json
@@ -128,6 +141,8 @@ class TaskOutput:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Task:
+    """A task row of an attempt: its place in the tree, its state and what it produced."""
+
     id: int
     attempt_id: int
     parent_id: int | None
