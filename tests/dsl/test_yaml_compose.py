@@ -119,7 +119,8 @@ DIFFERENT = Path(__file__).parent / "yaml_differences.txt"
 
 
 def _differences() -> Iterator[Any]:
-    """``# what differs`` comment lines, each followed by one JSON-encoded YAML text."""
+    """``# what it shows`` comment lines, each followed by one JSON-encoded YAML text: the
+    known differences first, then corners where the two happen to agree."""
     lines = DIFFERENT.read_text(encoding="utf-8").splitlines()
     for comment, text in zip(lines[::2], lines[1::2], strict=True):
         yield pytest.param(json.loads(text), id=comment.removeprefix("# "))
