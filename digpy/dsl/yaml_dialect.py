@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, cast
 
 import yaml
@@ -99,9 +99,9 @@ class Composed:
     """One file's node tree plus where each alias was used (for the expansion check)."""
 
     root: Node | None
-    aliases: list[tuple[yaml.Mark, Node]] = field(default_factory=list)
-    nodes: int = 0  # composed nodes, aliases not counted
-    includes: bool = False  # some node is tagged !include
+    aliases: list[tuple[yaml.Mark, Node]]
+    nodes: int  # composed nodes, aliases not counted (the loader's size when nothing expands)
+    includes: bool  # some node is tagged !include
 
 
 class LimitedComposer(Composer):
