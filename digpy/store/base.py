@@ -15,11 +15,9 @@ from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from digpy.errors import StoreError
-from digpy.model.backfills import BackfillSlot, NewBackfill, StoredBackfill
-from digpy.model.leases import DaemonRow, Lease
 from digpy.model.records import (
     Attempt,
     NewAttempt,
@@ -32,8 +30,12 @@ from digpy.model.records import (
     Task,
     WorkflowDefinition,
 )
-from digpy.model.schedules import NewSchedule, StoredSchedule
 from digpy.model.states import AttemptStatus, TaskFlags, TaskState
+
+if TYPE_CHECKING:  # only the daemon's repos use these; `digpy run` need not build them
+    from digpy.model.backfills import BackfillSlot, NewBackfill, StoredBackfill
+    from digpy.model.leases import DaemonRow, Lease
+    from digpy.model.schedules import NewSchedule, StoredSchedule
 
 
 class StoreLocked(StoreError):
