@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from yaml_trees import render_tree
 
 from digpy.dsl.loader import load_file, load_text
 from digpy.dsl.source import ConfigList, ConfigMap, plain
@@ -48,18 +49,6 @@ def _tree(leaves: st.SearchStrategy[str], levels: int = 3) -> st.SearchStrategy[
         tree = st.one_of(leaves, st.lists(tree, max_size=3),
                          st.lists(st.tuples(KEYS, tree), max_size=3))
     return tree
-
-
-def _render(node: object, indent: int = 0) -> str:
-    """Block-style YAML from a random tree (lists of pairs are mappings, keeping repeats)."""
-    pad = " " * indent
-    if isinstance(node, str):
-        return node
-    if isinstance(node, list) and node and all(isinstance(p, tuple) for p in node):
-        return "".join(f"\n{pad}{key}: {_render(value, indent + 2)}" for key, value in node)
-    if isinstance(node, list):
-        return "".join(f"\n{pad}- {_render(item, indent + 2)}" for item in node) or "[]"
-    return str(node)
 
 
 def _assert_loaded_or_located(load: Callable[[], ConfigMap]) -> None:
@@ -115,7 +104,7 @@ def test_random_text_loads_or_fails_with_a_location(text: str) -> None:
 @given(st.lists(st.tuples(KEYS, _tree(SCALARS)), min_size=1, max_size=6))
 def test_random_documents_with_includes_load_or_fail_with_a_location(
         project: Path, tree: object) -> None:
-    text = "&anchor base: 1\n" + _render(tree).lstrip("\n")
+    text = "&anchor base: 1\n" + render_tree(tree).lstrip("\n")
     path = project / "main.dig"
     path.write_text(text, encoding="utf-8")
     _assert_loaded_or_located(lambda: load_file(path, project_root=project))

@@ -20,6 +20,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from yaml_trees import render_tree
 
 from digpy.dsl.source import ConfigList, ConfigMap
 from digpy.dsl.yaml_build import Budget, TreeBuilder
@@ -170,17 +171,6 @@ KEYS = st.sampled_from(["+a", "+b", "sh>", "_export", "_retry", "1", "true", "<<
                         "? k", "!include ", "${k}", "k"])
 
 
-def _render(node: object, indent: int = 0) -> str:
-    pad = " " * indent
-    if isinstance(node, str):
-        return node
-    if isinstance(node, list) and node and all(isinstance(p, tuple) for p in node):
-        return "".join(f"\n{pad}{key}: {_render(value, indent + 2)}" for key, value in node)
-    if isinstance(node, list):
-        return "".join(f"\n{pad}- {_render(item, indent + 2)}" for item in node) or "[]"
-    return str(node)
-
-
 TREES = st.recursive(SCALARS, lambda inner: st.one_of(
     st.lists(inner, max_size=3), st.lists(st.tuples(KEYS, inner), min_size=1, max_size=3)),
     max_leaves=12)
@@ -196,4 +186,4 @@ def test_any_text_parses_as_with_the_reference_parser(text: str) -> None:
 @given(st.lists(st.tuples(KEYS, TREES), min_size=1, max_size=4))
 def test_any_workflow_shaped_text_parses_as_with_the_reference_parser(
         pairs: list[tuple[str, object]]) -> None:
-    _assert_same_as_reference(_render(pairs).lstrip("\n") + "\n")
+    _assert_same_as_reference(render_tree(pairs).lstrip("\n") + "\n")
