@@ -52,9 +52,11 @@ def check(target: Path, project_dir: Path | None, as_json: bool, now_text: str |
 
 
 def _warnings(project: Any) -> list[dict[str, Any]]:
-    from digpy.cli.checkview import known_operators, operator_warnings
+    from digpy.cli.checkview import known_operators, operator_warnings, sla_tasks
 
-    used = {t.operator for wf in project.workflows.values() for t in wf.tasks if t.operator}
+    # sla: tasks may name operators the main tree does not; those are checked too.
+    used = {t.operator for wf in project.workflows.values()
+            for t in wf.tasks + sla_tasks(wf) if t.operator}
     known = known_operators(used)
     return [w for wf in project.workflows.values() for w in operator_warnings(wf, known)]
 

@@ -105,3 +105,27 @@ def test_check_json_lists_unknown_operators_as_warnings(tmp_path: Path, capsys) 
     assert report["valid"] is True
     assert [(Path(w["file"]).name, w["line"]) for w in report["warnings"]] == [("wf.dig", 1)]
     assert "did you mean td_run>?" in report["warnings"][0]["message"]
+
+
+def test_check_warns_about_an_unknown_operator_in_the_sla_tasks(tmp_path: Path, capsys) -> None:
+    # The sla: tasks are compiled only when the SLA fires; check looks at them now.
+    write(tmp_path, "wf.dig", "sla:\n  duration: 00:30\n  +tell:\n    notifyy>: late\n"
+                              "+a:\n  sh>: echo ok\n")
+
+    code = main(["check", str(tmp_path)])
+
+    err = capsys.readouterr().err
+    assert code == 0  # Digdag accepts the file as well; the task would fail at the deadline
+    assert "warning: unknown operator notifyy> in +wf^sla+tell (did you mean notify>?)" in err
+
+
+def test_check_warns_when_the_sla_tasks_cannot_compile(tmp_path: Path, capsys) -> None:
+    write(tmp_path, "wf.dig", "sla:\n  duration: 00:30\n  +tell:\n    echo>: a\n    sh>: b\n"
+                              "+a:\n  sh>: echo ok\n")
+
+    code = main(["check", str(tmp_path)])
+
+    err = capsys.readouterr().err
+    assert code == 0
+    assert "warning: the sla: tasks will fail when the SLA fires:" in err
+    assert "more than one operator" in err
