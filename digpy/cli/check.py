@@ -129,8 +129,12 @@ def _print_schedule(schedule: dict[str, Any] | None) -> None:
         return
     options = "".join(f", {k}: {v}" for k, v in schedule["options"].items())
     click.echo(f"  Schedule: {schedule['type']}>: {schedule['value']}{options}")
+    from digpy.dsl.schedule import suggest_schedule_option
+
     for key in schedule["unknown_keys"]:
-        click.secho(f"    warning: unknown schedule option {key!r} (ignored)", fg="yellow")
+        close = suggest_schedule_option(key)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        click.secho(f"    warning: unknown schedule option {key!r} (ignored{hint})", fg="yellow")
     if schedule["ended"]:
         click.echo("    the schedule has ended: no more sessions")
         return

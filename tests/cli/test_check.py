@@ -129,3 +129,16 @@ def test_check_warns_when_the_sla_tasks_cannot_compile(tmp_path: Path, capsys) -
     assert code == 0
     assert "warning: the sla: tasks will fail when the SLA fires:" in err
     assert "more than one operator" in err
+
+
+def test_check_suggests_the_schedule_option_a_misspelt_key_was_meant_to_be(
+        tmp_path: Path, capsys) -> None:
+    write(tmp_path, "wf.dig", "schedule:\n  minutes_interval>: 1\n  skip_on_over_time: true\n"
+                              "+a:\n  sh>: echo ok\n")
+
+    code = main(["check", str(tmp_path)])
+
+    out = capsys.readouterr().out
+    assert code == 0  # a warning here; `push` rejects it, as Digdag does
+    assert ("warning: unknown schedule option 'skip_on_over_time' "
+            "(ignored; did you mean 'skip_on_overtime'?)") in out
