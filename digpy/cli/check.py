@@ -52,11 +52,12 @@ def check(target: Path, project_dir: Path | None, as_json: bool, now_text: str |
 
 
 def _warnings(project: Any) -> list[dict[str, Any]]:
-    from digpy.cli.checkview import known_operators, operator_warnings, sla_tasks
+    from digpy.cli.checkdeferred import deferred_trees
+    from digpy.cli.checkview import known_operators, operator_warnings
 
-    # sla: tasks may name operators the main tree does not; those are checked too.
+    # sla: tasks and _do bodies may name operators the main tree does not.
     used = {t.operator for wf in project.workflows.values()
-            for t in wf.tasks + sla_tasks(wf) if t.operator}
+            for t in wf.tasks + deferred_trees(wf).tasks if t.operator}
     known = known_operators(used)
     return [w for wf in project.workflows.values() for w in operator_warnings(wf, known)]
 

@@ -46,10 +46,12 @@ def known_operators(used: set[str]) -> set[str]:
 def operator_warnings(workflow: Workflow, known: set[str]) -> list[dict[str, Any]]:
     """A warning, not an error, per task whose operator nothing here provides: Digdag
     accepts the file too (a plugin may provide it) and fails the task when it runs."""
+    from digpy.cli.checkdeferred import deferred_trees
     from digpy.dsl.suggest import did_you_mean
 
-    found = _sla_task_warnings(workflow)
-    for task in workflow.tasks + sla_tasks(workflow):
+    deferred = deferred_trees(workflow)
+    found = list(deferred.warnings)
+    for task in workflow.tasks + deferred.tasks:
         if task.operator is None or task.operator in known:
             continue
         close = did_you_mean(task.operator, known)
@@ -61,39 +63,6 @@ def operator_warnings(workflow: Workflow, known: set[str]) -> list[dict[str, Any
                       "line": task.location.line if task.location else None,
                       "message": message, "text": where + "warning: " + message})
     return found
-
-
-def sla_tasks(workflow: Workflow) -> tuple[WorkflowTask, ...]:
-    """The ``sla:`` tasks, compiled the way the engine compiles them when the SLA fires."""
-    from digpy.dsl.compiler import compile_subtasks
-
-    if workflow.sla is None or not workflow.sla.tasks:
-        return ()
-    try:
-        return compile_subtasks(dict(workflow.sla.tasks), name="^sla",
-                                parent_full_name=workflow.root.full_name)
-    except ConfigError:
-        return ()
-
-
-def _sla_task_warnings(workflow: Workflow) -> list[dict[str, Any]]:
-    # Digdag compiles sla: tasks only when the SLA fires, so a broken one is not a load
-    # error there either; check still says so now rather than at the deadline.
-    from digpy.dsl.compiler import compile_subtasks
-
-    if workflow.sla is None or not workflow.sla.tasks:
-        return []
-    try:
-        compile_subtasks(dict(workflow.sla.tasks), name="^sla",
-                         parent_full_name=workflow.root.full_name)
-    except ConfigError as error:
-        message = f"the sla: tasks will fail when the SLA fires: {error.message}"
-        where = error.location or workflow.root.location
-        prefix = f"{where}: " if where else f"{workflow.source}: "
-        return [{"file": where.file if where else workflow.source,
-                 "line": where.line if where else None,
-                 "message": message, "text": prefix + "warning: " + message}]
-    return []
 
 
 def describe_error(error: ConfigError) -> dict[str, Any]:

@@ -142,3 +142,29 @@ def test_check_suggests_the_schedule_option_a_misspelt_key_was_meant_to_be(
     assert code == 0  # a warning here; `push` rejects it, as Digdag does
     assert ("warning: unknown schedule option 'skip_on_over_time' "
             "(ignored; did you mean 'skip_on_overtime'?)") in out
+
+
+def test_check_warns_about_an_unknown_operator_inside_a_nested_do_body(
+        tmp_path: Path, capsys) -> None:
+    # _do bodies are compiled only when loop>/if> runs; check compiles them now.
+    write(tmp_path, "wf.dig", "+outer:\n  loop>: 2\n  _do:\n    +inner:\n      if>: true\n"
+                              "      _do:\n        echoo>: hi\n")
+
+    code = main(["check", str(tmp_path)])
+
+    err = capsys.readouterr().err
+    assert code == 0
+    assert ("warning: unknown operator echoo> in +wf+outer^sub+inner^sub "
+            "(did you mean echo>?)") in err
+
+
+def test_check_warns_when_an_else_do_body_cannot_compile(tmp_path: Path, capsys) -> None:
+    write(tmp_path, "wf.dig", "+t:\n  if>: ${x}\n  _do:\n    echo>: yes\n"
+                              "  _else_do:\n    +a:\n      echo>: no\n      sh>: no\n")
+
+    code = main(["check", str(tmp_path)])
+
+    err = capsys.readouterr().err
+    assert code == 0
+    assert "warning: +wf+t^sub will fail when +wf+t runs:" in err
+    assert "more than one operator" in err
