@@ -323,7 +323,10 @@ class AttemptExecutor:
             if self.fence is not None:
                 self.fence(tx)
             tx.attempts.finish_attempt(self.attempt.id, status, now=now, error=error)
-            self.attempt = tx.attempts.get_attempt(self.attempt.id)
+            finished = tx.attempts.get_attempt(self.attempt.id)
+        # Only once committed: an executor that believed a rolled-back finish would count
+        # as done, be dropped by its driver and leave the attempt running forever.
+        self.attempt = finished
         self.listeners.on_attempt_finished(self.attempt)
 
     def _final_status(self, root: Task) -> tuple[AttemptStatus, dict[str, Any] | None]:

@@ -136,7 +136,9 @@ class Daemon:
         with self.store.write() as tx:
             held = tx.leases.heartbeat(workers.daemon_id,
                                        lease_seconds=workers.leases.lease_seconds)
-        driven = {d.executor.attempt.id for d in workers.driver.attempts}
+        # An executor that counts itself done drives nothing, whatever the store says.
+        driven = {d.executor.attempt.id for d in workers.driver.attempts
+                  if not d.executor.done}
         for lease in held:
             if lease.attempt_id not in driven:
                 log.info("attempt %d: leased but not driven after a failed round; adopting",

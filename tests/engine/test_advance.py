@@ -163,3 +163,41 @@ def test_the_graph_holds_exactly_the_rows_the_store_has_after_each_advance(
     assert {t.id: t for t in executor.graph.tasks.values()} == rows
     assert rows[a.id].log_path == f"/logs/{a.id}.log"
     assert rows[a.id].store_params == {"y": [2]}
+
+
+
+class FinishRollsBackOnce(CountingStore):
+    """The real store, whose first transaction that finishes an attempt fails at the commit
+    and rolls back (a connection lost before the COMMIT landed), once ``armed``."""
+
+    armed = False
+
+    @contextmanager
+    def write(self) -> Iterator[Tx]:
+        with super().write() as tx:
+            running = tx.attempts.count_running_attempts() if self.armed else 0
+            yield tx
+            if self.armed and tx.attempts.count_running_attempts() < running:
+                self.armed = False
+                raise ConnectionError("connection lost before the commit")
+
+
+def test_an_attempt_whose_finish_rolled_back_is_not_done_and_finishes_on_the_next_advance(
+    tmp_path: Path,
+) -> None:
+    store = FinishRollsBackOnce(tmp_path / "state.db")
+    with LocalEngine(tmp_path, store=store) as engine:
+        attempt = engine.start(compile_text("+a: {echo>: a}\n"), session_time=NOW)
+    executor = _executor(store, attempt, tmp_path)
+    (a,) = executor.advance([], NOW, claim=1, log_path=_no_log)
+    store.armed = True
+
+    with pytest.raises(ConnectionError):  # the root succeeded; finishing the attempt failed
+        executor.advance([(a, Succeeded())], NOW, claim=1, log_path=_no_log)
+
+    # A driver drops executors that are done: this one must not claim to be.
+    assert not executor.done
+    assert executor.advance([], NOW, claim=1, log_path=_no_log) == []
+    assert executor.done
+    with store.read() as tx:
+        assert tx.attempts.get_attempt(attempt.id).status.value == "success"
